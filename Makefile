@@ -17,11 +17,13 @@ SHELL        := /bin/bash
 .DEFAULT_GOAL := all
 
 SAN          ?= 0
+# Helpers working side by side each build in a root of their own.
+BUILD_ROOT   ?= build
 ifeq ($(SAN),1)
-B            := build/san
+B            := $(BUILD_ROOT)/san
 SANFLAGS     := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
 else
-B            := build/rel
+B            := $(BUILD_ROOT)/rel
 SANFLAGS     :=
 endif
 
@@ -67,17 +69,17 @@ check-generated:
 
 # The whole suite, sanitized. Ends with "N passed, N failed[, N skipped]".
 test: deps
-	@mkdir -p build
+	@mkdir -p $(BUILD_ROOT)
 	@echo "building (SAN=1) ..."
-	@$(MAKE) --no-print-directory SAN=1 all tests-build >build/test-build.log 2>&1 \
-	  || { tail -n 60 build/test-build.log; echo "build failed (full log: build/test-build.log)"; \
+	@$(MAKE) --no-print-directory SAN=1 all tests-build >$(BUILD_ROOT)/test-build.log 2>&1 \
+	  || { tail -n 60 $(BUILD_ROOT)/test-build.log; echo "build failed (full log: $(BUILD_ROOT)/test-build.log)"; \
 	       echo "0 passed, 1 failed"; exit 1; }
 	@$(MAKE) --no-print-directory SAN=1 test-run
 
 tests-build: $(TEST_BINS)
 
 test-run:
-	@CTNIC_BUILD=$(B) $(PYTHON) tests/run-tests $(TEST_PROGS)
+	@CTNIC_BUILD=$(B) CTNIC_LOGS=$(BUILD_ROOT)/test-logs $(PYTHON) tests/run-tests $(TEST_PROGS)
 
 demo: deps
 	@$(MAKE) --no-print-directory all
@@ -88,7 +90,7 @@ synth: deps
 	@$(MAKE) --no-print-directory synth-run
 
 clean:
-	rm -rf build
+	rm -rf $(BUILD_ROOT)
 
 help:
 	@echo "make deps    install the Debian packages the build and tests need"
