@@ -1,0 +1,259 @@
+/*
+ * sim.c - the `sim` backend: the Verilator card in a ctnic-sim process.
+ * BAR0 accesses go over the simulator's UNIX socket as text lines; host RAM
+ * is the simulator's shared-memory file, mapped here (protocol in
+ * sim/ctnic-sim/sim_proto.h, prose in docs/simulator.md).
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include "backend.h"
+#include "../../sim/ctnic-sim/sim_proto.h"
+
+/* How long one answer may take: a CSR access is a few clock cycles, but a busy sim may be slow. */
+#define SIM_TIMEOUT_MS 10000
+
+struct sim {
+	int fd;
+	char path[sizeof(((struct sockaddr_un *)0)->sun_path)];
+	char rbuf[CTNIC_SIM_LINE_MAX * 4];
+	size_t rlen;
+	void *mem;
+	size_t mem_len;
+};
+
+static int send_line(struct ctnic_dev *dev, const char *line)
+{
+	struct sim *s = dev->priv;
+	size_t len = strlen(line), done = 0;
+
+	while (done < len) {
+		ssize_t n = send(s->fd, line + done, len - done, MSG_NOSIGNAL);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			return ctnic_dev_err(dev, -errno, "send to ctnic-sim at %s: %s: is the simulator still running?",
+					     s->path, strerror(errno));
+		done += (size_t)n;
+	}
+	return 0;
+}
+
+/* Reads one answer line (notifications "EV ..." skipped) into out, without the newline. */
+static int recv_line(struct ctnic_dev *dev, char *out, size_t outlen)
+{
+	struct sim *s = dev->priv;
+
+	for (;;) {
+		char *nl = memchr(s->rbuf, '\n', s->rlen);
+
+		if (nl) {
+			size_t len = (size_t)(nl - s->rbuf);
+			int skip = len >= 3 && !memcmp(s->rbuf, "EV ", 3);
+
+			if (!skip)
+				snprintf(out, outlen, "%.*s", (int)len, s->rbuf);
+			memmove(s->rbuf, nl + 1, s->rlen - len - 1);
+			s->rlen -= len + 1;
+			if (!skip)
+				return 0;
+			continue;
+		}
+		if (s->rlen == sizeof(s->rbuf))
+			return ctnic_dev_err(dev, -EPROTO, "ctnic-sim at %s sent a line longer than %zu bytes: not a ctnic-sim socket?",
+					     s->path, sizeof(s->rbuf));
+
+		struct pollfd p = { .fd = s->fd, .events = POLLIN };
+		int pr = poll(&p, 1, SIM_TIMEOUT_MS);
+
+		if (pr < 0 && errno == EINTR)
+			continue;
+		if (pr < 0)
+			return ctnic_dev_err(dev, -errno, "poll on ctnic-sim socket %s: %s", s->path, strerror(errno));
+		if (pr == 0)
+			return ctnic_dev_err(dev, -ETIMEDOUT, "ctnic-sim at %s did not answer in %d ms: is it stopped (SIGSTOP) or hung?",
+					     s->path, SIM_TIMEOUT_MS);
+
+		ssize_t n = recv(s->fd, s->rbuf + s->rlen, sizeof(s->rbuf) - s->rlen, 0);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			return ctnic_dev_err(dev, -errno, "recv from ctnic-sim at %s: %s", s->path, strerror(errno));
+		if (n == 0)
+			return ctnic_dev_err(dev, -ECONNRESET, "ctnic-sim at %s closed the connection: the simulator exited",
+					     s->path);
+		s->rlen += (size_t)n;
+	}
+}
+
+/* Sends one request and returns the rest of its "OK" answer in out; an "ERR" becomes an error. */
+static int transact(struct ctnic_dev *dev, const char *what, const char *req, char *out, size_t outlen)
+{
+	struct sim *s = dev->priv;
+	char line[CTNIC_SIM_LINE_MAX];
+	int rc;
+
+	if ((rc = send_line(dev, req)) < 0 || (rc = recv_line(dev, line, sizeof(line))) < 0)
+		return rc;
+	if (!strncmp(line, "OK", 2) && (line[2] == '\0' || line[2] == ' ')) {
+		snprintf(out, outlen, "%s", line[2] ? line + 3 : "");
+		return 0;
+	}
+	if (!strncmp(line, "ERR ", 4))
+		return ctnic_dev_err(dev, -EIO, "%s on %s: ctnic-sim refused: %s", what, s->path, line + 4);
+	return ctnic_dev_err(dev, -EPROTO, "%s on %s: unexpected answer '%.64s': not a ctnic-sim socket?",
+			     what, s->path, line);
+}
+
+static int sim_hello(struct ctnic_dev *dev)
+{
+	struct sim *s = dev->priv;
+	char req[32], ans[CTNIC_SIM_LINE_MAX], mpath[CTNIC_SIM_LINE_MAX];
+	unsigned version;
+	unsigned long long size;
+	struct stat st;
+	int rc, fd;
+
+	snprintf(req, sizeof(req), "HELLO %d\n", CTNIC_SIM_PROTO_VERSION);
+	if ((rc = transact(dev, "HELLO", req, ans, sizeof(ans))) < 0)
+		return rc;
+	if (sscanf(ans, "ctnic-sim %u mem %255s %llu", &version, mpath, &size) != 3 ||
+	    version != CTNIC_SIM_PROTO_VERSION)
+		return ctnic_dev_err(dev, -EPROTO, "HELLO on %s: answer 'OK %.64s' is not ctnic-sim protocol %d",
+				     s->path, ans, CTNIC_SIM_PROTO_VERSION);
+	fd = open(mpath, O_RDWR | O_CLOEXEC);
+	if (fd < 0)
+		return ctnic_dev_err(dev, -errno, "open host memory %s of ctnic-sim %s: %s",
+				     mpath, s->path, strerror(errno));
+	if (fstat(fd, &st) < 0 || (unsigned long long)st.st_size < size) {
+		close(fd);
+		return ctnic_dev_err(dev, -EPROTO, "host memory %s of ctnic-sim %s is smaller than the %llu bytes announced",
+				     mpath, s->path, size);
+	}
+	s->mem = mmap(NULL, (size_t)size, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+	rc = -errno;
+	close(fd);
+	if (s->mem == MAP_FAILED) {
+		s->mem = NULL;
+		return ctnic_dev_err(dev, rc, "mmap of host memory %s (%llu bytes) of ctnic-sim %s: %s",
+				     mpath, size, s->path, strerror(-rc));
+	}
+	s->mem_len = (size_t)size;
+	return 0;
+}
+
+static void sim_close(struct ctnic_dev *dev)
+{
+	struct sim *s = dev->priv;
+
+	if (!s)
+		return;
+	if (s->mem)
+		munmap(s->mem, s->mem_len);
+	if (s->fd >= 0)
+		close(s->fd);
+	free(s);
+	dev->priv = NULL;
+}
+
+static int sim_open(struct ctnic_dev *dev, const char *path)
+{
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	struct sim *s;
+	int rc;
+
+	if (!*path)
+		return ctnic_dev_err(dev, -EINVAL, "ctnic_open %s: no socket path after 'sim:': give sim:PATH, the --socket of ctnic-sim",
+				     dev->uri);
+	if (strlen(path) >= sizeof(sa.sun_path))
+		return ctnic_dev_err(dev, -ENAMETOOLONG, "ctnic_open %s: socket path is %zu bytes, UNIX sockets take at most %zu: use a shorter path",
+				     dev->uri, strlen(path), sizeof(sa.sun_path) - 1);
+	if (!(s = calloc(1, sizeof(*s))))
+		return ctnic_dev_err(dev, -ENOMEM, "ctnic_open %s: out of memory", dev->uri);
+	dev->priv = s;
+	snprintf(s->path, sizeof(s->path), "%s", path);
+	memcpy(sa.sun_path, path, strlen(path) + 1);
+	s->fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (s->fd < 0) {
+		rc = ctnic_dev_err(dev, -errno, "socket(AF_UNIX) for %s: %s", dev->uri, strerror(errno));
+		goto fail;
+	}
+	if (connect(s->fd, (struct sockaddr *)&sa, sizeof(sa)) < 0) {
+		rc = ctnic_dev_err(dev, -errno, "connect to ctnic-sim socket %s: %s: start ctnic-sim --socket %s first",
+				   path, strerror(errno), path);
+		goto fail;
+	}
+	if ((rc = sim_hello(dev)) < 0)
+		goto fail;
+	return 0;
+fail:
+	sim_close(dev);
+	return rc;
+}
+
+static int parse_ok_value(struct ctnic_dev *dev, const char *what, uint32_t off, const char *ans, uint32_t *val)
+{
+	char *end;
+	unsigned long v;
+
+	errno = 0;
+	v = strtoul(ans, &end, 0);
+	if (errno || end == ans || *end || v > UINT32_MAX)
+		return ctnic_dev_err(dev, -EPROTO, "%s 0x%04x on %s: answer 'OK %.32s' is not a 32-bit value",
+				     what, off, dev->uri, ans);
+	*val = (uint32_t)v;
+	return 0;
+}
+
+static int sim_csr_read(struct ctnic_dev *dev, uint32_t off, uint32_t *val)
+{
+	char req[32], ans[CTNIC_SIM_LINE_MAX], what[32];
+	int rc;
+
+	snprintf(req, sizeof(req), "R 0x%04x\n", off);
+	snprintf(what, sizeof(what), "CSR read 0x%04x", off);
+	if ((rc = transact(dev, what, req, ans, sizeof(ans))) < 0)
+		return rc;
+	return parse_ok_value(dev, "CSR read", off, ans, val);
+}
+
+static int sim_csr_write(struct ctnic_dev *dev, uint32_t off, uint32_t val)
+{
+	char req[48], ans[CTNIC_SIM_LINE_MAX], what[32];
+
+	snprintf(req, sizeof(req), "W 0x%04x 0x%08" PRIx32 "\n", off, val);
+	snprintf(what, sizeof(what), "CSR write 0x%04x", off);
+	return transact(dev, what, req, ans, sizeof(ans));
+}
+
+static int sim_host_mem(struct ctnic_dev *dev, void **base, size_t *len, uint64_t *dev_addr)
+{
+	struct sim *s = dev->priv;
+
+	*base = s->mem;
+	*len = s->mem_len;
+	*dev_addr = 0; /* the card's AXI4 master addresses the file from offset 0 */
+	return 0;
+}
+
+const struct ctnic_backend_ops ctnic_backend_sim = {
+	.scheme = "sim",
+	.usage = "sim:PATH",
+	.open = sim_open,
+	.close = sim_close,
+	.csr_read = sim_csr_read,
+	.csr_write = sim_csr_write,
+	.host_mem = sim_host_mem,
+};

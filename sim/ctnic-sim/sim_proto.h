@@ -1,0 +1,41 @@
+/*
+ * sim_proto.h - the host-side protocol of ctnic-sim, shared by the simulator
+ * (sim/ctnic-sim) and libctnic's sim backend (driver/src/sim.c). The prose
+ * is in docs/simulator.md.
+ *
+ * One UNIX stream socket, text lines ending in '\n', at most
+ * CTNIC_SIM_LINE_MAX bytes with the newline. The client sends requests; the
+ * simulator answers every request with exactly one line, in order:
+ *
+ *   HELLO <version>        OK ctnic-sim <version> mem <path> <bytes>
+ *   R <offset>             OK <value>            (BAR0 read, value as 0x%08x)
+ *   W <offset> <value>     OK                    (BAR0 write)
+ *   STATUS                 OK cycle <n> inputs <frames left> busy <0|1> rx_enable <0|1>
+ *
+ * Numbers are decimal or 0x-hex. HELLO must come first: it fixes the
+ * protocol version (CTNIC_SIM_PROTO_VERSION) and names the shared-memory file
+ * that is the card's host RAM. A request that cannot be served is answered
+ *
+ *   ERR <code> <message>
+ *
+ * with code one of CTNIC_SIM_ERR_*; the connection stays usable. Lines from
+ * the simulator that start with "EV " are notifications (interrupts, from
+ * the DMA rings on), not answers; a client skips those it does not know.
+ */
+#ifndef CTNIC_SIM_PROTO_H
+#define CTNIC_SIM_PROTO_H
+
+#define CTNIC_SIM_PROTO_VERSION 1
+#define CTNIC_SIM_LINE_MAX 256
+
+#define CTNIC_SIM_ERR_SYNTAX  "syntax"   /* not a request of this version */
+#define CTNIC_SIM_ERR_VERSION "version"  /* HELLO with a version this sim does not speak */
+#define CTNIC_SIM_ERR_HELLO   "hello"    /* a request before HELLO */
+#define CTNIC_SIM_ERR_RANGE   "range"    /* offset not 4-byte aligned or outside BAR0 */
+#define CTNIC_SIM_ERR_BUS     "bus"      /* the RTL did not answer the AXI4-Lite access */
+#define CTNIC_SIM_ERR_LONG    "long"     /* line longer than CTNIC_SIM_LINE_MAX; it was discarded */
+
+/* Host RAM (the shared-memory file) when --host-mem is not given: 16 MiB. */
+#define CTNIC_SIM_HOST_MEM_DEFAULT (16u << 20)
+
+#endif /* CTNIC_SIM_PROTO_H */
