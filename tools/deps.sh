@@ -9,7 +9,7 @@ PKGS=(
   verilator yosys
   libpcap-dev libpci-dev libcmocka-dev libcjson-dev linux-libc-dev
   qemu-system-x86 busybox-static cpio kmod
-  iproute2 tcpdump
+  iproute2 tcpdump iptables conntrack
 )
 
 missing=()
