@@ -1,0 +1,10 @@
+# tests/ct: unit tests of host/ct (cmocka; TAP when CMOCKA_MESSAGE_OUTPUT=TAP).
+CT_TEST_NAMES := test_ct_tcp
+CT_TEST_BINS  := $(addprefix $(B)/tests/ct/,$(CT_TEST_NAMES))
+
+$(CT_TEST_BINS): $(B)/tests/ct/%: tests/ct/%.c $(CT_LIB) $(LIBCTNIC) $(CT_HDRS)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) $< -o $@ $(LDFLAGS) $(CT_LIB) $(CT_LIBS) -lcmocka
+
+TEST_BINS  += $(CT_TEST_BINS)
+TEST_PROGS += $(CT_TEST_BINS)
