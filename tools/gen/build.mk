@@ -1,0 +1,12 @@
+# Traffic generators: ctnic-story-gen writes the story of shared/design.md as
+# one pcap per gateway port (docs/linux-oracle.md lists the packets).
+$(B)/tools/gen/%.o: tools/gen/%.c tools/gen/pkt.h
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -c $< -o $@
+
+$(B)/tools/gen/ctnic-story-gen: $(B)/tools/gen/story_gen.o $(B)/tools/gen/pkt.o
+	@mkdir -p $(dir $@)
+	$(CC) $^ -o $@ $(LDFLAGS) -lpcap
+
+CTNIC_STORY_GEN := $(B)/tools/gen/ctnic-story-gen
+ALL_BINS += $(CTNIC_STORY_GEN)
