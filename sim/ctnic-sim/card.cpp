@@ -1,0 +1,311 @@
+/*
+ * card.cpp - the verilated card and its shell (card.h).
+ *
+ * Every cycle: drive the inputs with clk low, settle, sample every
+ * handshake (the values the rising edge will take), then the rising and the
+ * falling edge. Stream bytes follow the contract: frame byte i of a beat is
+ * tdata[8i+7:8i], tkeep bit i says it is there.
+ */
+#include "card.h"
+
+#include <algorithm>
+#include <cstring>
+#include <type_traits>
+
+#include "verilated.h"
+#include "verilated_vcd_c.h"
+
+namespace {
+
+/* Cycles of reset after power-on. */
+constexpr unsigned RESET_CYCLES = 16;
+/* Cycles an AXI4-Lite access may take before it counts as a bus error. */
+constexpr unsigned AXIL_TIMEOUT = 1000;
+/* Cycles without any stream activity after which the pipeline counts as drained. */
+constexpr uint64_t DRAIN_CYCLES = 4096;
+/* VCD time per half cycle, in the model's precision (1 ps): a 250 MHz clock. */
+constexpr uint64_t HALF_PERIOD = 2000;
+
+/* Byte and bit access on a Verilator port of any width (CData..QData or VlWide). */
+template <typename T, typename std::enable_if<std::is_integral<T>::value, int>::type = 0>
+uint8_t get_byte(const T &s, unsigned i)
+{
+	return (uint8_t)((uint64_t)s >> (8 * i));
+}
+
+template <typename T, typename std::enable_if<!std::is_integral<T>::value, int>::type = 0>
+uint8_t get_byte(const T &s, unsigned i)
+{
+	return (uint8_t)(s[i / 4] >> (8 * (i % 4)));
+}
+
+template <typename T, typename std::enable_if<std::is_integral<T>::value, int>::type = 0>
+void set_byte(T &s, unsigned i, uint8_t v)
+{
+	uint64_t x = (uint64_t)s;
+
+	x &= ~((uint64_t)0xff << (8 * i));
+	x |= (uint64_t)v << (8 * i);
+	s = (T)x;
+}
+
+template <typename T, typename std::enable_if<!std::is_integral<T>::value, int>::type = 0>
+void set_byte(T &s, unsigned i, uint8_t v)
+{
+	s[i / 4] = (s[i / 4] & ~(0xffu << (8 * (i % 4)))) | (uint32_t)v << (8 * (i % 4));
+}
+
+template <typename T>
+bool get_bit(const T &s, unsigned i)
+{
+	return (get_byte(s, i / 8) >> (i % 8)) & 1u;
+}
+
+template <typename T>
+void set_bit(T &s, unsigned i, bool v)
+{
+	uint8_t b = get_byte(s, i / 8);
+
+	b = (uint8_t)(v ? b | 1u << (i % 8) : b & ~(1u << (i % 8)));
+	set_byte(s, i / 8, b);
+}
+
+/* Optional AXI4-Lite signals: driven when the RTL has them. */
+template <typename T>
+auto set_prot(T *t, int) -> decltype(t->s_axil_awprot = 0, t->s_axil_arprot = 0, void())
+{
+	t->s_axil_awprot = 0;
+	t->s_axil_arprot = 0;
+}
+template <typename T>
+void set_prot(T *, long) {}
+
+template <typename T>
+auto set_wstrb(T *t, int) -> decltype(t->s_axil_wstrb = 0, void())
+{
+	t->s_axil_wstrb = 0xf;
+}
+template <typename T>
+void set_wstrb(T *, long) {}
+
+} // namespace
+
+Card::Card(Sink sink, const char *vcd_path) : ctx_(new VerilatedContext), sink_(std::move(sink))
+{
+	if (vcd_path)
+		ctx_->traceEverOn(true);
+	top_.reset(new Vctnic_top(ctx_.get(), "ctnic_top"));
+	if (vcd_path) {
+		vcd_ = new VerilatedVcdC;
+		top_->trace(vcd_, 99);
+		vcd_->open(vcd_path);
+	}
+	set_prot(top_.get(), 0);
+	set_wstrb(top_.get(), 0);
+	top_->rst = 1;
+	top_->clk = 0;
+	for (unsigned i = 0; i < RESET_CYCLES; i++)
+		step();
+	top_->rst = 0;
+	cycle_ = 0;
+	quiet_ = 0;
+}
+
+Card::~Card()
+{
+	if (vcd_) {
+		vcd_->close();
+		delete vcd_;
+	}
+	top_->final();
+}
+
+void Card::queue_rx(unsigned port, std::vector<uint8_t> frame)
+{
+	if (port < CARD_PORTS && !frame.empty())
+		rx_[port].q.push_back(std::move(frame));
+}
+
+size_t Card::rx_left() const
+{
+	size_t n = 0;
+
+	for (const RxPort &r : rx_)
+		n += r.q.size();
+	return n;
+}
+
+bool Card::busy() const
+{
+	if (quiet_ || axil_ != Axil::IDLE)
+		return true;
+	for (const RxPort &r : rx_)
+		if (r.active || (!r.q.empty() && top_->rx_enable))
+			return true;
+	return false;
+}
+
+void Card::drive_rx(unsigned p)
+{
+	RxPort &r = rx_[p];
+
+	/* A MAC holds new frames while the card says rx_enable 0; a frame once started finishes. */
+	if (!r.active && !r.q.empty() && top_->rx_enable &&
+	    (!r.started_any || cycle_ - r.last_start >= pace_)) {
+		r.active = true;
+		r.off = 0;
+		r.last_start = cycle_;
+		r.started_any = true;
+	}
+	size_t n = 0;
+	if (r.active)
+		n = std::min<size_t>(CARD_BEAT, r.q.front().size() - r.off);
+	for (unsigned i = 0; i < CARD_BEAT; i++) {
+		set_byte(top_->s_axis_rx_tdata, p * CARD_BEAT + i, i < n ? r.q.front()[r.off + i] : 0);
+		set_bit(top_->s_axis_rx_tkeep, p * CARD_BEAT + i, i < n);
+	}
+	set_bit(top_->s_axis_rx_tvalid, p, r.active);
+	set_bit(top_->s_axis_rx_tlast, p, r.active && r.off + n == r.q.front().size());
+	set_bit(top_->s_axis_rx_tuser, p, false);
+}
+
+void Card::drive_axil()
+{
+	top_->s_axil_awaddr = (uint16_t)axil_addr_;
+	top_->s_axil_araddr = (uint16_t)axil_addr_;
+	top_->s_axil_wdata = axil_wdata_;
+	top_->s_axil_awvalid = axil_ == Axil::WRITE && !aw_done_;
+	top_->s_axil_wvalid = axil_ == Axil::WRITE && !w_done_;
+	top_->s_axil_arvalid = axil_ == Axil::READ && !ar_done_;
+	top_->s_axil_bready = 1;
+	top_->s_axil_rready = 1;
+}
+
+void Card::collect(unsigned port, Collector &c, bool last)
+{
+	if (last) {
+		Frame f;
+		f.data.swap(c.data);
+		memcpy(f.desc, c.desc, sizeof(f.desc));
+		f.cycle = cycle_;
+		c.in_frame = false;
+		sink_(port, f);
+	}
+}
+
+void Card::sample()
+{
+	bool moved = false;
+
+	for (unsigned p = 0; p < CARD_PORTS; p++) {
+		rx_fire_[p] = get_bit(top_->s_axis_rx_tvalid, p) && get_bit(top_->s_axis_rx_tready, p);
+		moved |= rx_fire_[p];
+		if (!get_bit(top_->m_axis_tx_tvalid, p))
+			continue;
+		moved = true;
+		Collector &c = tx_[p];
+		for (unsigned i = 0; i < CARD_BEAT; i++)
+			if (get_bit(top_->m_axis_tx_tkeep, p * CARD_BEAT + i))
+				c.data.push_back(get_byte(top_->m_axis_tx_tdata, p * CARD_BEAT + i));
+		c.in_frame = true;
+		collect(p, c, get_bit(top_->m_axis_tx_tlast, p));
+	}
+	if (top_->m_axis_host_tvalid) {
+		moved = true;
+		if (!host_.in_frame)
+			for (unsigned i = 0; i < sizeof(host_.desc); i++)
+				host_.desc[i] = get_byte(top_->m_axis_host_tuser, i);
+		for (unsigned i = 0; i < CARD_BEAT; i++)
+			if (get_bit(top_->m_axis_host_tkeep, i))
+				host_.data.push_back(get_byte(top_->m_axis_host_tdata, i));
+		host_.in_frame = true;
+		collect(CARD_PORTS, host_, top_->m_axis_host_tlast);
+	}
+	if (moved)
+		quiet_ = DRAIN_CYCLES;
+
+	if (axil_ == Axil::WRITE) {
+		aw_done_ |= top_->s_axil_awvalid && top_->s_axil_awready;
+		w_done_ |= top_->s_axil_wvalid && top_->s_axil_wready;
+		if (top_->s_axil_bvalid) {
+			axil_resp_ = top_->s_axil_bresp;
+			axil_fin_ = true;
+		}
+	} else if (axil_ == Axil::READ) {
+		ar_done_ |= top_->s_axil_arvalid && top_->s_axil_arready;
+		if (top_->s_axil_rvalid) {
+			axil_rdata_ = top_->s_axil_rdata;
+			axil_resp_ = top_->s_axil_rresp;
+			axil_fin_ = true;
+		}
+	}
+}
+
+void Card::half(int clk)
+{
+	top_->clk = (uint8_t)clk;
+	top_->eval();
+	if (vcd_)
+		vcd_->dump((2 * cycle_ + (clk ? 1 : 2)) * HALF_PERIOD);
+}
+
+void Card::step()
+{
+	for (unsigned p = 0; p < CARD_PORTS; p++)
+		drive_rx(p);
+	drive_axil();
+	for (unsigned p = 0; p < CARD_PORTS; p++)
+		set_bit(top_->m_axis_tx_tready, p, true);
+	top_->m_axis_host_tready = 1;
+	top_->s_axis_host_tvalid = 0;
+	top_->eval();
+	sample();
+	half(1);
+	half(0);
+	cycle_++;
+	if (quiet_)
+		quiet_--;
+	for (unsigned p = 0; p < CARD_PORTS; p++) {
+		RxPort &r = rx_[p];
+
+		if (!rx_fire_[p])
+			continue;
+		r.off += std::min<size_t>(CARD_BEAT, r.q.front().size() - r.off);
+		if (r.off >= r.q.front().size()) {
+			r.q.pop_front();
+			r.active = false;
+		}
+	}
+}
+
+bool Card::run_axil(uint32_t *resp)
+{
+	aw_done_ = w_done_ = ar_done_ = axil_fin_ = false;
+	for (unsigned i = 0; i < AXIL_TIMEOUT && !axil_fin_; i++)
+		step();
+	bool ok = axil_fin_;
+	axil_ = Axil::IDLE;
+	if (!ok) {
+		/* Drop the request: the RTL broke the handshake, and we must not wait forever. */
+		step();
+	}
+	*resp = axil_resp_;
+	return ok;
+}
+
+bool Card::csr_read(uint32_t off, uint32_t *val, uint32_t *resp)
+{
+	axil_ = Axil::READ;
+	axil_addr_ = off;
+	bool ok = run_axil(resp);
+	*val = axil_rdata_;
+	return ok;
+}
+
+bool Card::csr_write(uint32_t off, uint32_t val, uint32_t *resp)
+{
+	axil_ = Axil::WRITE;
+	axil_addr_ = off;
+	axil_wdata_ = val;
+	return run_axil(resp);
+}

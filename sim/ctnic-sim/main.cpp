@@ -1,0 +1,459 @@
+/*
+ * ctnic-sim - the Verilator model of the ctnic card as a process of its own
+ * (docs/simulator.md).
+ *
+ * Host side: a UNIX socket carrying BAR0 accesses (sim_proto.h) and a
+ * shared-memory file that is the card's host RAM. Network side: one input
+ * and one output pcap per port, and the host path (punted frames) as pcap.
+ * The clock runs only while there is work (a BAR0 access, frames to feed, or
+ * frames still moving), so a run depends on its inputs and on the order of
+ * host requests, never on the machine's speed.
+ */
+#include <cerrno>
+#include <csignal>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <fcntl.h>
+#include <getopt.h>
+#include <pcap/pcap.h>
+#include <poll.h>
+#include <string>
+#include <sys/mman.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <unistd.h>
+#include <vector>
+
+#include "card.h"
+#include "proto.h"
+#include "sim_proto.h"
+
+namespace {
+
+/* Cycles run between two looks at the sockets while traffic moves. */
+constexpr unsigned CYCLES_PER_POLL = 256;
+constexpr size_t MAX_CLIENTS = 16;
+constexpr int DLT_PUNT = DLT_USER0; /* host-desc file: 16-byte descriptor + frame */
+constexpr uint64_t NS_PER_CYCLE = 4; /* 250 MHz */
+
+int sig_pipe[2] = { -1, -1 };
+
+void on_signal(int)
+{
+	char c = 1;
+	ssize_t r = write(sig_pipe[1], &c, 1);
+	(void)r;
+}
+
+struct Options {
+	std::string socket, mem_path, vcd, host, host_desc;
+	size_t mem_size = CTNIC_SIM_HOST_MEM_DEFAULT;
+	std::string in[CARD_PORTS], out[CARD_PORTS];
+	uint64_t pace = 0;
+	bool exit_when_done = false;
+};
+
+/* An output pcap, written as PATH.tmp and renamed to PATH when complete. */
+struct Dump {
+	std::string path;
+	pcap_t *dead = nullptr;
+	pcap_dumper_t *d = nullptr;
+	uint64_t frames = 0;
+};
+
+struct Client {
+	int fd;
+	std::string buf;
+	bool discarding = false; /* inside an overlong line */
+	Session s;
+};
+
+void usage(FILE *f)
+{
+	fprintf(f,
+		"usage: ctnic-sim --socket PATH [options]\n"
+		"  --socket PATH         UNIX socket for the host (libctnic URI sim:PATH)\n"
+		"  --host-mem PATH       shared-memory file that is host RAM (default PATH.mem)\n"
+		"  --host-mem-size N     its size in bytes (default %u)\n"
+		"  --in P=FILE           feed port P from pcap FILE while the card's rx_enable is 1\n"
+		"  --out P=FILE          write what port P transmits to pcap FILE\n"
+		"  --host FILE           write punted frames to pcap FILE (Ethernet)\n"
+		"  --host-desc FILE      write punted frames with their 16-byte descriptor (DLT_USER0)\n"
+		"  --pace N              at least N clock cycles from one frame's start to the next per port\n"
+		"  --vcd FILE            write a VCD waveform of the whole run\n"
+		"  --exit-when-done      exit once every input is fed, the pipeline is drained\n"
+		"                        and no host client is connected\n"
+		"  --help                this text\n"
+		"ports: 0..%u. Output timestamps are the card's clock: %llu ns per cycle.\n",
+		CTNIC_SIM_HOST_MEM_DEFAULT, CARD_PORTS - 1, (unsigned long long)NS_PER_CYCLE);
+}
+
+bool port_file(const char *arg, std::string *files, const char *opt)
+{
+	char *end;
+	unsigned long p = strtoul(arg, &end, 10);
+
+	if (end == arg || *end != '=' || !end[1] || p >= CARD_PORTS) {
+		fprintf(stderr, "ctnic-sim: %s %s: give P=FILE with P in 0..%u\n", opt, arg, CARD_PORTS - 1);
+		return false;
+	}
+	files[p] = end + 1;
+	return true;
+}
+
+bool parse_options(int argc, char **argv, Options *o)
+{
+	enum { O_SOCKET = 256, O_MEM, O_MEMSZ, O_IN, O_OUT, O_HOST, O_HOSTD, O_PACE, O_VCD, O_EXIT, O_HELP };
+	static const struct option opts[] = {
+		{ "socket", required_argument, nullptr, O_SOCKET },
+		{ "host-mem", required_argument, nullptr, O_MEM },
+		{ "host-mem-size", required_argument, nullptr, O_MEMSZ },
+		{ "in", required_argument, nullptr, O_IN },
+		{ "out", required_argument, nullptr, O_OUT },
+		{ "host", required_argument, nullptr, O_HOST },
+		{ "host-desc", required_argument, nullptr, O_HOSTD },
+		{ "pace", required_argument, nullptr, O_PACE },
+		{ "vcd", required_argument, nullptr, O_VCD },
+		{ "exit-when-done", no_argument, nullptr, O_EXIT },
+		{ "help", no_argument, nullptr, O_HELP },
+		{ nullptr, 0, nullptr, 0 },
+	};
+	int c;
+	char *end;
+
+	while ((c = getopt_long(argc, argv, "", opts, nullptr)) != -1) {
+		switch (c) {
+		case O_SOCKET: o->socket = optarg; break;
+		case O_MEM: o->mem_path = optarg; break;
+		case O_MEMSZ:
+			o->mem_size = strtoull(optarg, &end, 0);
+			if (*end || o->mem_size < 4096 || o->mem_size % 4096) {
+				fprintf(stderr, "ctnic-sim: --host-mem-size %s: give a multiple of 4096 bytes\n", optarg);
+				return false;
+			}
+			break;
+		case O_IN: if (!port_file(optarg, o->in, "--in")) return false; break;
+		case O_OUT: if (!port_file(optarg, o->out, "--out")) return false; break;
+		case O_HOST: o->host = optarg; break;
+		case O_HOSTD: o->host_desc = optarg; break;
+		case O_PACE:
+			o->pace = strtoull(optarg, &end, 0);
+			if (*end || !*optarg) {
+				fprintf(stderr, "ctnic-sim: --pace %s: give a number of clock cycles\n", optarg);
+				return false;
+			}
+			break;
+		case O_VCD: o->vcd = optarg; break;
+		case O_EXIT: o->exit_when_done = true; break;
+		case O_HELP: usage(stdout); exit(0);
+		default: usage(stderr); return false;
+		}
+	}
+	if (optind < argc) {
+		fprintf(stderr, "ctnic-sim: unexpected argument '%s'\n", argv[optind]);
+		return false;
+	}
+	if (o->socket.empty()) {
+		fprintf(stderr, "ctnic-sim: --socket PATH is required (see --help)\n");
+		return false;
+	}
+	if (o->socket.size() + 5 >= sizeof(((struct sockaddr_un *)nullptr)->sun_path)) {
+		fprintf(stderr, "ctnic-sim: --socket %s: too long for a UNIX socket path\n", o->socket.c_str());
+		return false;
+	}
+	if (o->mem_path.empty())
+		o->mem_path = o->socket + ".mem";
+	return true;
+}
+
+bool load_input(Card &card, unsigned port, const std::string &path)
+{
+	char eb[PCAP_ERRBUF_SIZE];
+	pcap_t *p = pcap_open_offline(path.c_str(), eb);
+	struct pcap_pkthdr *h;
+	const u_char *data;
+	int rc;
+
+	if (!p) {
+		fprintf(stderr, "ctnic-sim: input of port %u: %s\n", port, eb);
+		return false;
+	}
+	if (pcap_datalink(p) != DLT_EN10MB) {
+		fprintf(stderr, "ctnic-sim: input of port %u: %s is not an Ethernet capture (link type %d)\n",
+			port, path.c_str(), pcap_datalink(p));
+		pcap_close(p);
+		return false;
+	}
+	while ((rc = pcap_next_ex(p, &h, &data)) == 1) {
+		if (h->caplen != h->len) {
+			fprintf(stderr, "ctnic-sim: input of port %u: %s holds a frame cut to %u of %u bytes: capture with a larger snap length\n",
+				port, path.c_str(), h->caplen, h->len);
+			pcap_close(p);
+			return false;
+		}
+		card.queue_rx(port, std::vector<uint8_t>(data, data + h->caplen));
+	}
+	if (rc == -1)
+		fprintf(stderr, "ctnic-sim: input of port %u: %s: %s\n", port, path.c_str(), pcap_geterr(p));
+	pcap_close(p);
+	return rc != -1;
+}
+
+bool open_dump(Dump *d, const std::string &path, int dlt)
+{
+	std::string tmp = path + ".tmp";
+
+	d->path = path;
+	d->dead = pcap_open_dead_with_tstamp_precision(dlt, 65535, PCAP_TSTAMP_PRECISION_NANO);
+	if (!d->dead || !(d->d = pcap_dump_open(d->dead, tmp.c_str()))) {
+		fprintf(stderr, "ctnic-sim: cannot write %s: %s\n", tmp.c_str(),
+			d->dead ? pcap_geterr(d->dead) : "pcap_open_dead failed");
+		return false;
+	}
+	return true;
+}
+
+void write_frame(Dump &d, uint64_t cycle, const uint8_t *hdr, size_t hlen, const std::vector<uint8_t> &f)
+{
+	if (!d.d)
+		return;
+	uint64_t ns = cycle * NS_PER_CYCLE;
+	struct pcap_pkthdr h = {};
+	std::vector<uint8_t> buf(hdr, hdr + hlen);
+
+	buf.insert(buf.end(), f.begin(), f.end());
+	h.ts.tv_sec = (time_t)(ns / 1000000000u);
+	h.ts.tv_usec = (suseconds_t)(ns % 1000000000u); /* nanoseconds: the file is nano-precision */
+	h.caplen = h.len = (bpf_u_int32)buf.size();
+	pcap_dump((u_char *)d.d, &h, buf.data());
+	d.frames++;
+}
+
+bool close_dump(Dump &d)
+{
+	if (!d.d)
+		return true;
+	pcap_dump_close(d.d);
+	pcap_close(d.dead);
+	d.d = nullptr;
+	if (rename((d.path + ".tmp").c_str(), d.path.c_str()) < 0) {
+		fprintf(stderr, "ctnic-sim: rename %s.tmp to %s: %s\n", d.path.c_str(), d.path.c_str(), strerror(errno));
+		return false;
+	}
+	return true;
+}
+
+bool map_host_mem(HostMem *m, const Options &o)
+{
+	int fd = open(o.mem_path.c_str(), O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+
+	m->path = o.mem_path;
+	m->size = o.mem_size;
+	if (fd < 0 || ftruncate(fd, (off_t)m->size) < 0) {
+		fprintf(stderr, "ctnic-sim: host memory %s: %s\n", m->path.c_str(), strerror(errno));
+		if (fd >= 0)
+			close(fd);
+		return false;
+	}
+	m->base = mmap(nullptr, m->size, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+	close(fd);
+	if (m->base == MAP_FAILED) {
+		m->base = nullptr;
+		fprintf(stderr, "ctnic-sim: mmap host memory %s: %s\n", m->path.c_str(), strerror(errno));
+		return false;
+	}
+	return true;
+}
+
+/* Listens on path: bound under a temporary name and renamed, so the path appears ready. */
+int listen_on(const std::string &path)
+{
+	struct sockaddr_un sa = {};
+	std::string tmp = path + ".tmp";
+	int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+
+	sa.sun_family = AF_UNIX;
+	if (fd < 0) {
+		perror("ctnic-sim: socket");
+		return -1;
+	}
+	/* Refuse to steal a socket that a live simulator still serves. */
+	memcpy(sa.sun_path, path.c_str(), path.size() + 1);
+	if (connect(fd, (struct sockaddr *)&sa, sizeof(sa)) == 0) {
+		fprintf(stderr, "ctnic-sim: %s is served by another running ctnic-sim: stop it or pick another --socket\n",
+			path.c_str());
+		close(fd);
+		return -1;
+	}
+	close(fd);
+	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	memcpy(sa.sun_path, tmp.c_str(), tmp.size() + 1);
+	unlink(tmp.c_str());
+	if (fd < 0 || bind(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0 || listen(fd, 8) < 0 ||
+	    rename(tmp.c_str(), path.c_str()) < 0) {
+		fprintf(stderr, "ctnic-sim: listen on %s: %s\n", path.c_str(), strerror(errno));
+		if (fd >= 0)
+			close(fd);
+		unlink(tmp.c_str());
+		return -1;
+	}
+	return fd;
+}
+
+void send_all(int fd, const std::string &s)
+{
+	size_t done = 0;
+
+	while (done < s.size()) {
+		ssize_t n = send(fd, s.data() + done, s.size() - done, MSG_NOSIGNAL);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			return; /* the client is gone; its read side notices */
+		done += (size_t)n;
+	}
+}
+
+/* Reads what a client sent and answers each complete line. false: the client is gone. */
+bool serve_client(Client &c, Card &card, const HostMem &mem)
+{
+	char buf[4096];
+	ssize_t n = recv(c.fd, buf, sizeof(buf), 0);
+
+	if (n < 0 && (errno == EINTR || errno == EAGAIN))
+		return true;
+	if (n <= 0)
+		return false;
+	c.buf.append(buf, (size_t)n);
+	for (;;) {
+		size_t nl = c.buf.find('\n');
+		if (nl == std::string::npos) {
+			if (c.buf.size() >= CTNIC_SIM_LINE_MAX) {
+				if (!c.discarding)
+					send_all(c.fd, std::string("ERR ") + CTNIC_SIM_ERR_LONG +
+						       " line longer than " + std::to_string(CTNIC_SIM_LINE_MAX) +
+						       " bytes: discarded up to its newline\n");
+				c.discarding = true;
+				c.buf.clear();
+			}
+			return true;
+		}
+		std::string line = c.buf.substr(0, nl);
+		c.buf.erase(0, nl + 1);
+		if (c.discarding) {
+			c.discarding = false;
+			continue;
+		}
+		if (line.size() >= CTNIC_SIM_LINE_MAX) {
+			send_all(c.fd, std::string("ERR ") + CTNIC_SIM_ERR_LONG + " line longer than " +
+					       std::to_string(CTNIC_SIM_LINE_MAX) + " bytes\n");
+			continue;
+		}
+		if (!line.empty() && line.back() == '\r')
+			line.pop_back();
+		send_all(c.fd, proto_answer(c.s, line, card, mem) + "\n");
+	}
+}
+
+} // namespace
+
+int main(int argc, char **argv)
+{
+	Options o;
+	HostMem mem;
+	Dump out[CARD_PORTS], host, host_desc;
+	std::vector<Client> clients;
+	int lfd, rc = 0;
+
+	if (!parse_options(argc, argv, &o))
+		return 2;
+	if (pipe2(sig_pipe, O_CLOEXEC | O_NONBLOCK) < 0) {
+		perror("ctnic-sim: pipe2");
+		return 1;
+	}
+	struct sigaction sa = {};
+	sa.sa_handler = on_signal;
+	sigaction(SIGTERM, &sa, nullptr);
+	sigaction(SIGINT, &sa, nullptr);
+	signal(SIGPIPE, SIG_IGN);
+
+	Card card([&](unsigned port, const Frame &f) {
+		if (port < CARD_PORTS) {
+			write_frame(out[port], f.cycle, nullptr, 0, f.data);
+			return;
+		}
+		write_frame(host, f.cycle, nullptr, 0, f.data);
+		write_frame(host_desc, f.cycle, f.desc, sizeof(f.desc), f.data);
+	}, o.vcd.empty() ? nullptr : o.vcd.c_str());
+	card.set_pace(o.pace);
+
+	for (unsigned p = 0; p < CARD_PORTS; p++) {
+		if (!o.in[p].empty() && !load_input(card, p, o.in[p]))
+			return 1;
+		if (!o.out[p].empty() && !open_dump(&out[p], o.out[p], DLT_EN10MB))
+			return 1;
+	}
+	if ((!o.host.empty() && !open_dump(&host, o.host, DLT_EN10MB)) ||
+	    (!o.host_desc.empty() && !open_dump(&host_desc, o.host_desc, DLT_PUNT)))
+		return 1;
+	if (!map_host_mem(&mem, o))
+		return 1;
+	if ((lfd = listen_on(o.socket)) < 0) {
+		unlink(mem.path.c_str());
+		return 1;
+	}
+	fprintf(stderr, "ctnic-sim: listening on %s (host memory %s, %zu bytes, %u ports, %zu frames queued)\n",
+		o.socket.c_str(), mem.path.c_str(), mem.size, CARD_PORTS, card.rx_left());
+
+	for (bool stop = false; !stop;) {
+		bool busy = card.busy();
+		std::vector<struct pollfd> pfd;
+
+		if (o.exit_when_done && !busy && card.rx_left() == 0 && clients.empty())
+			break;
+		pfd.push_back({ sig_pipe[0], POLLIN, 0 });
+		pfd.push_back({ lfd, POLLIN, 0 });
+		for (const Client &c : clients)
+			pfd.push_back({ c.fd, POLLIN, 0 });
+		if (poll(pfd.data(), pfd.size(), busy ? 0 : 1000) < 0 && errno != EINTR) {
+			perror("ctnic-sim: poll");
+			rc = 1;
+			break;
+		}
+		if (pfd[0].revents)
+			stop = true;
+		for (size_t i = clients.size(); i-- > 0;) {
+			if (pfd[2 + i].revents && !serve_client(clients[i], card, mem)) {
+				close(clients[i].fd);
+				clients.erase(clients.begin() + (long)i);
+			}
+		}
+		if (pfd[1].revents & POLLIN) {
+			int cfd = accept4(lfd, nullptr, nullptr, SOCK_CLOEXEC);
+			if (cfd >= 0 && clients.size() >= MAX_CLIENTS) {
+				send_all(cfd, "ERR busy too many clients\n");
+				close(cfd);
+			} else if (cfd >= 0) {
+				clients.push_back(Client{ cfd, {}, false, {} });
+			}
+		}
+		if (busy)
+			for (unsigned i = 0; i < CYCLES_PER_POLL; i++)
+				card.step();
+	}
+
+	for (Client &c : clients)
+		close(c.fd);
+	close(lfd);
+	unlink(o.socket.c_str());
+	munmap(mem.base, mem.size);
+	unlink(mem.path.c_str());
+	for (Dump &d : out)
+		rc |= !close_dump(d);
+	rc |= !close_dump(host);
+	rc |= !close_dump(host_desc);
+	fprintf(stderr, "ctnic-sim: stopped at cycle %llu, %zu frames not fed\n",
+		(unsigned long long)card.cycle(), card.rx_left());
+	return rc;
+}

@@ -1,0 +1,25 @@
+/* proto.h - the simulator's side of the host protocol (sim_proto.h). */
+#ifndef CTNIC_SIM_PROTO_SERVER_H
+#define CTNIC_SIM_PROTO_SERVER_H
+
+#include <cstddef>
+#include <string>
+
+#include "card.h"
+
+/* One client connection's protocol state. */
+struct Session {
+	bool hello = false;
+};
+
+/* The shared-memory file that is the card's host RAM. */
+struct HostMem {
+	std::string path;
+	size_t size = 0;
+	void *base = nullptr;
+};
+
+/* The answer (without newline) to one request line (without newline). */
+std::string proto_answer(Session &s, const std::string &line, Card &card, const HostMem &mem);
+
+#endif /* CTNIC_SIM_PROTO_SERVER_H */
