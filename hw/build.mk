@@ -1,0 +1,57 @@
+# hw/: the card's RTL. Defines for others (names fixed, see the rtl brief):
+#   HW_SRCS        the RTL files
+#   VTOP_DIR       verilator --cc output of ctnic_top (built with --trace)
+#   VTOP_LIB       one archive: the verilated model and the verilator runtime;
+#                  a harness links just this (and -lpthread)
+#   VTOP_CXXFLAGS  include flags a harness needs
+# and the phony targets lint and synth-run.
+#
+# The verilated model is generated code and is compiled WITHOUT sanitizers,
+# even when SAN=1: a harness built with SAN=1 links it fine (the sanitizer
+# runtime comes from the harness's own link line).
+
+HW_TOP        := ctnic_top
+HW_SRCS       := hw/ctnic_top.v hw/ctnic_csr.v hw/ctnic_ingress.v hw/ctnic_engine.v \
+                 hw/ctnic_egress.v hw/ctnic_fifo.v hw/ctnic_ram.v
+HW_INCS       := hw/ctnic_regs.vh
+HW_PARAMS     ?=
+
+VERILATOR_INC := /usr/share/verilator/include
+VTOP_DIR      := $(B)/vtop
+VTOP_LIB      := $(VTOP_DIR)/libvtop.a
+VTOP_CXXFLAGS := -I$(VTOP_DIR) -I$(VERILATOR_INC) -I$(VERILATOR_INC)/vltstd
+VTOP_CXX      := $(CXX) -std=c++17 -O2 -w -faligned-new $(VTOP_CXXFLAGS)
+VTOP_RT_SRCS  := verilated.cpp verilated_vcd_c.cpp verilated_threads.cpp
+
+$(VTOP_DIR)/Vctnic_top.mk: $(HW_SRCS) $(HW_INCS) hw/build.mk
+	@mkdir -p $(VTOP_DIR)
+	$(VERILATOR) --cc --trace -Wall -Ihw --top-module $(HW_TOP) --prefix Vctnic_top \
+	  -Mdir $(VTOP_DIR) $(HW_PARAMS) $(HW_SRCS)
+	@touch $@
+
+# Compile every generated file and the runtime, then archive. (The generated
+# Makefile would also work; compiling here keeps one set of flags.)
+$(VTOP_LIB): $(VTOP_DIR)/Vctnic_top.mk
+	@rm -f $(VTOP_DIR)/*.o $@
+	cd $(VTOP_DIR) && for f in Vctnic_top*.cpp; do \
+	  $(VTOP_CXX) -I. -c $$f -o $${f%.cpp}.o || exit 1; done
+	cd $(VTOP_DIR) && for f in $(VTOP_RT_SRCS); do \
+	  $(VTOP_CXX) -I. -c $(VERILATOR_INC)/$$f -o rt_$${f%.cpp}.o || exit 1; done
+	ar rcs $@ $(VTOP_DIR)/*.o
+
+.PHONY: vtop lint synth-run
+vtop: $(VTOP_LIB)
+
+lint:
+	$(VERILATOR) --lint-only -Wall -Ihw --top-module $(HW_TOP) $(HW_SRCS)
+
+# Generic 7-series-like target (synth_xilinx, the default family of yosys
+# 0.23). Prints synth_luts, synth_ffs, synth_bram36.
+SYNTH_LOG := $(B)/synth/yosys.log
+synth-run:
+	@mkdir -p $(B)/synth
+	@$(YOSYS) -q -l $(SYNTH_LOG) -p "read_verilog -sv -Ihw $(HW_SRCS); \
+	  synth_xilinx -flatten -top $(HW_TOP); stat" >/dev/null
+	@hw/synth-summary.py $(SYNTH_LOG)
+
+TEST_PROGS += "hw/lint-tap.sh"
