@@ -1,0 +1,87 @@
+/*
+ * ctnic_model.h - the C reference model of the card: the executable spec of
+ * the pipeline (docs/contract.md, docs/hardware.md).
+ *
+ * The model holds the same state as the RTL (BAR0 registers, the flow
+ * table, the counters) and answers the same BAR0 accesses. It is bit-exact
+ * with the RTL at packet granularity: one frame in, and what leaves (a port
+ * and bytes, the host with a punt descriptor and bytes, or a drop reason),
+ * with every counter and flow record updated as the card would.
+ *
+ * It has no clock of its own: time moves with TICK_ADVANCE writes and with
+ * ctnic_model_clock() (core clocks, divided by TICK_PERIOD like the card).
+ *
+ * The key hash and the table packing are driver/src/flow.c's; the model
+ * links it. Plain C11; errors are returned, never printed.
+ */
+#ifndef CTNIC_MODEL_H
+#define CTNIC_MODEL_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "ctnic_flow.h"
+#include "ctnic_regs.h"
+
+/* The card's parameters (the RTL's top-level parameters, reported by CAP_*). */
+struct ctnic_model_params {
+	unsigned ports;    /* network ports, 1..15 */
+	unsigned ways;     /* key entries per bucket */
+	unsigned buckets;  /* buckets per sub-table, a power of two <= 65536 */
+	unsigned flows;    /* flow records */
+	unsigned nexthops; /* next-hop entries, <= 256 */
+	unsigned classes;  /* timeout classes */
+	unsigned max_frame; /* longest frame stored, bytes (RTL MAX_BEATS * 64) */
+};
+
+/* The RTL's default parameters. */
+void ctnic_model_default_params(struct ctnic_model_params *p);
+
+struct ctnic_model;
+
+/* Returns NULL and a message in err when the parameters are not possible. */
+struct ctnic_model *ctnic_model_create(const struct ctnic_model_params *p, char *err, size_t errlen);
+void ctnic_model_destroy(struct ctnic_model *m);
+
+/* BAR0, 32-bit accesses at byte offsets (hw/regmap.json). */
+uint32_t ctnic_model_csr_read(struct ctnic_model *m, uint32_t off);
+void ctnic_model_csr_write(struct ctnic_model *m, uint32_t off, uint32_t val);
+
+/* Lets `clocks` core clocks pass: the tick counter moves as TICK_PERIOD says. */
+void ctnic_model_clock(struct ctnic_model *m, uint64_t clocks);
+
+/* The full 64-bit tick counter. */
+uint64_t ctnic_model_tick(const struct ctnic_model *m);
+
+enum ctnic_model_verdict {
+	CTNIC_MODEL_TX = 0,   /* sent out of network port `port` */
+	CTNIC_MODEL_HOST = 1, /* sent to the host with `desc` */
+	CTNIC_MODEL_DROP = 2, /* dropped, counted under `drop_reason` */
+};
+
+/* What became of one frame. `data` stays valid until the next call. */
+struct ctnic_model_out {
+	enum ctnic_model_verdict verdict;
+	unsigned port;                       /* CTNIC_MODEL_TX: egress port */
+	uint8_t desc[CTNIC_PUNT_DESC_BYTES]; /* CTNIC_MODEL_HOST: the punt descriptor */
+	unsigned drop_reason;                /* CTNIC_MODEL_DROP: enum ctnic_drop */
+	const uint8_t *data;                 /* frame as it leaves (TX, HOST) */
+	size_t len;
+};
+
+/*
+ * A frame received on network port `port` (bad: the MAC's tuser, a bad
+ * FCS). Returns 0, or -1 when port does not exist (nothing counted).
+ */
+int ctnic_model_rx(struct ctnic_model *m, unsigned port, const uint8_t *frame, size_t len,
+		   bool bad, struct ctnic_model_out *out);
+
+/*
+ * A frame the host injects, with the inject stream's tuser (port in bits
+ * 3:0, CTNIC_INJECT_LOOKUP in bit 4).
+ */
+int ctnic_model_inject(struct ctnic_model *m, uint8_t tuser, const uint8_t *frame, size_t len,
+		       struct ctnic_model_out *out);
+
+#endif /* CTNIC_MODEL_H */
