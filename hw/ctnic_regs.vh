@@ -129,6 +129,7 @@ localparam [3:0] CTNIC_DROP_ACTION_DROP = 4'd5;
 localparam [3:0] CTNIC_DROP_PORT_DISABLED = 4'd6;
 localparam [3:0] CTNIC_DROP_HOST_FULL = 4'd7;
 localparam [3:0] CTNIC_DROP_BAD_EGRESS = 4'd8;
+localparam [3:0] CTNIC_DROP_OVERSIZE = 4'd9;
 
 // Per-direction action in a flow record (word 3 and 7, bits 1:0).
 localparam [1:0] CTNIC_ACTION_FORWARD = 2'd0;

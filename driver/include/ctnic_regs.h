@@ -250,8 +250,9 @@ enum ctnic_drop {
 	CTNIC_DROP_PORT_DISABLED = 6,	/* Frame arrived while CTRL.ENABLE was 0. */
 	CTNIC_DROP_HOST_FULL = 7,	/* The host path could not take the packet (punt ring full). */
 	CTNIC_DROP_BAD_EGRESS = 8,	/* The flow's next hop names a port that does not exist or is not valid. */
+	CTNIC_DROP_OVERSIZE = 9,	/* Frame longer than 9216 bytes (the longest frame the card stores). */
 };
-#define CTNIC_DROP_COUNT 9u
+#define CTNIC_DROP_COUNT 10u
 
 static inline const char *ctnic_drop_name(unsigned v)
 {
@@ -265,6 +266,7 @@ static inline const char *ctnic_drop_name(unsigned v)
 	case 6: return "port_disabled";
 	case 7: return "host_full";
 	case 8: return "bad_egress";
+	case 9: return "oversize";
 	default: return NULL;
 	}
 }
