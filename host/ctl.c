@@ -1,0 +1,271 @@
+/*
+ * ctl.c - ctnicd's control socket (ctl.h).
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include "ctl.h"
+
+#define CTL_CLIENTS_MAX 32
+
+struct ctl_client {
+	int fd;
+	char *buf;
+	size_t len;
+	int discarding; /* inside an overlong line */
+};
+
+struct ctnicd_ctl {
+	int lfd;
+	char *path;
+	const struct ctnicd_ctl_cmd *cmds;
+	void *ctx;
+	struct ctl_client c[CTL_CLIENTS_MAX];
+	size_t nc;
+};
+
+/* One answer line: {"ok":true,"result":...} when result, else {"ok":false,"error":...}. */
+static char *reply(const cJSON *id, cJSON *result, const char *error)
+{
+	cJSON *a = cJSON_CreateObject();
+	char *s;
+
+	cJSON_AddBoolToObject(a, "ok", result != NULL);
+	if (id)
+		cJSON_AddItemToObject(a, "id", cJSON_Duplicate(id, 1));
+	if (result)
+		cJSON_AddItemToObject(a, "result", result);
+	else
+		cJSON_AddStringToObject(a, "error", error);
+	s = cJSON_PrintUnformatted(a);
+	cJSON_Delete(a);
+	return s;
+}
+
+static char *error_answer(const cJSON *id, const char *msg)
+{
+	return reply(id, NULL, msg);
+}
+
+char *ctnicd_ctl_answer(const struct ctnicd_ctl_cmd *cmds, void *ctx, const char *line)
+{
+	char err[512], names[256] = "";
+	const cJSON *cmd, *id;
+	cJSON *req, *res;
+	char *s;
+
+	req = cJSON_ParseWithLength(line, strlen(line));
+	if (!req)
+		return error_answer(NULL, "request is not JSON: send one object per line, e.g. {\"cmd\":\"device\"}");
+	id = cJSON_GetObjectItemCaseSensitive(req, "id");
+	cmd = cJSON_GetObjectItemCaseSensitive(req, "cmd");
+	if (!cJSON_IsObject(req) || !cJSON_IsString(cmd)) {
+		s = error_answer(cJSON_IsObject(req) ? id : NULL,
+				 "request has no \"cmd\" string: send e.g. {\"cmd\":\"device\"}");
+		cJSON_Delete(req);
+		return s;
+	}
+	for (const struct ctnicd_ctl_cmd *c = cmds; c->name; c++) {
+		if (strcmp(c->name, cmd->valuestring)) {
+			size_t used = strlen(names);
+			snprintf(names + used, sizeof(names) - used, "%s%s", used ? ", " : "", c->name);
+			continue;
+		}
+		err[0] = '\0';
+		res = c->fn(ctx, req, err, sizeof(err));
+		if (!res) {
+			s = error_answer(id, err[0] ? err : "the command failed without saying why");
+			cJSON_Delete(req);
+			return s;
+		}
+		s = reply(id, res, NULL);
+		cJSON_Delete(req);
+		return s;
+	}
+	snprintf(err, sizeof(err), "unknown command \"%.64s\": this daemon knows %s", cmd->valuestring, names);
+	s = error_answer(id, err);
+	cJSON_Delete(req);
+	return s;
+}
+
+int ctnicd_ctl_open(struct ctnicd_ctl **ctlp, const char *path, const struct ctnicd_ctl_cmd *cmds,
+		    void *ctx, char *err, size_t errlen)
+{
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	struct ctnicd_ctl *ctl;
+	char tmp[sizeof(sa.sun_path)];
+	int rc;
+
+	*ctlp = NULL;
+	if (strlen(path) + 5 > sizeof(sa.sun_path)) {
+		snprintf(err, errlen, "control socket path %s is too long for a UNIX socket (%zu bytes at most)",
+			 path, sizeof(sa.sun_path) - 5);
+		return -ENAMETOOLONG;
+	}
+	if (!(ctl = calloc(1, sizeof(*ctl))) || !(ctl->path = strdup(path))) {
+		free(ctl);
+		snprintf(err, errlen, "control socket %s: out of memory", path);
+		return -ENOMEM;
+	}
+	ctl->cmds = cmds;
+	ctl->ctx = ctx;
+	/* Refuse to take over the socket of a daemon that still serves it. */
+	ctl->lfd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	memcpy(sa.sun_path, path, strlen(path) + 1);
+	if (ctl->lfd >= 0 && connect(ctl->lfd, (struct sockaddr *)&sa, sizeof(sa)) == 0) {
+		snprintf(err, errlen, "control socket %s is served by another running ctnicd: stop it or give another --socket",
+			 path);
+		rc = -EADDRINUSE;
+		goto fail;
+	}
+	if (ctl->lfd >= 0)
+		close(ctl->lfd);
+	/* Bound under a temporary name and renamed: the path appears only when it accepts. */
+	snprintf(tmp, sizeof(tmp), "%s.tmp", path);
+	memcpy(sa.sun_path, tmp, strlen(tmp) + 1);
+	unlink(tmp);
+	ctl->lfd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (ctl->lfd < 0 || bind(ctl->lfd, (struct sockaddr *)&sa, sizeof(sa)) < 0 ||
+	    chmod(tmp, 0660) < 0 || listen(ctl->lfd, 16) < 0 || rename(tmp, path) < 0) {
+		rc = -errno;
+		snprintf(err, errlen, "control socket %s: %s", path, strerror(errno));
+		unlink(tmp);
+		goto fail;
+	}
+	*ctlp = ctl;
+	return 0;
+fail:
+	if (ctl->lfd >= 0)
+		close(ctl->lfd);
+	free(ctl->path);
+	free(ctl);
+	return rc;
+}
+
+static void drop_client(struct ctnicd_ctl *ctl, size_t i)
+{
+	close(ctl->c[i].fd);
+	free(ctl->c[i].buf);
+	ctl->c[i] = ctl->c[--ctl->nc];
+}
+
+void ctnicd_ctl_close(struct ctnicd_ctl *ctl)
+{
+	if (!ctl)
+		return;
+	while (ctl->nc)
+		drop_client(ctl, 0);
+	close(ctl->lfd);
+	unlink(ctl->path);
+	free(ctl->path);
+	free(ctl);
+}
+
+size_t ctnicd_ctl_pollfds(struct ctnicd_ctl *ctl, struct pollfd *pfd, size_t max)
+{
+	size_t n = 0;
+
+	if (n < max)
+		pfd[n++] = (struct pollfd){ .fd = ctl->lfd, .events = POLLIN };
+	for (size_t i = 0; i < ctl->nc && n < max; i++)
+		pfd[n++] = (struct pollfd){ .fd = ctl->c[i].fd, .events = POLLIN };
+	return n;
+}
+
+static void send_all(int fd, const char *s, size_t len)
+{
+	while (len) {
+		ssize_t n = send(fd, s, len, MSG_NOSIGNAL);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			return; /* the client went away; its read side notices */
+		s += n;
+		len -= (size_t)n;
+	}
+}
+
+static void answer_line(struct ctnicd_ctl *ctl, int fd, const char *line)
+{
+	char *a = ctnicd_ctl_answer(ctl->cmds, ctl->ctx, line);
+
+	if (a) {
+		send_all(fd, a, strlen(a));
+		send_all(fd, "\n", 1);
+		free(a);
+	}
+}
+
+/* false: the client is gone. */
+static int serve_client(struct ctnicd_ctl *ctl, struct ctl_client *c)
+{
+	char buf[4096];
+	ssize_t n = recv(c->fd, buf, sizeof(buf), 0);
+
+	if (n < 0 && (errno == EINTR || errno == EAGAIN))
+		return 1;
+	if (n <= 0)
+		return 0;
+	for (ssize_t i = 0; i < n; i++) {
+		if (buf[i] == '\n') {
+			if (!c->discarding) {
+				char *line = c->buf ? c->buf : (char[]){ '\0' };
+
+				if (c->buf)
+					c->buf[c->len] = '\0';
+				answer_line(ctl, c->fd, line);
+			}
+			c->discarding = 0;
+			c->len = 0;
+			continue;
+		}
+		if (c->discarding)
+			continue;
+		if (c->len + 1 >= CTNICD_CTL_LINE_MAX) {
+			char *a = error_answer(NULL, "request line longer than 65535 bytes: discarded");
+
+			send_all(c->fd, a, strlen(a));
+			send_all(c->fd, "\n", 1);
+			free(a);
+			c->discarding = 1;
+			continue;
+		}
+		if (!c->buf && !(c->buf = malloc(CTNICD_CTL_LINE_MAX)))
+			return 0;
+		c->buf[c->len++] = buf[i];
+	}
+	return 1;
+}
+
+void ctnicd_ctl_serve(struct ctnicd_ctl *ctl, const struct pollfd *pfd, size_t n)
+{
+	/* Clients first (pfd[1..]), from the last, so dropping one keeps the others' indexes. */
+	for (size_t i = n; i-- > 1;) {
+		if (i - 1 < ctl->nc && pfd[i].revents && pfd[i].fd == ctl->c[i - 1].fd &&
+		    !serve_client(ctl, &ctl->c[i - 1]))
+			drop_client(ctl, i - 1);
+	}
+	if (n && (pfd[0].revents & POLLIN)) {
+		int fd = accept4(ctl->lfd, NULL, NULL, SOCK_CLOEXEC);
+
+		if (fd < 0)
+			return;
+		if (ctl->nc == CTL_CLIENTS_MAX) {
+			char *a = error_answer(NULL, "too many control clients: try again later");
+
+			send_all(fd, a, strlen(a));
+			send_all(fd, "\n", 1);
+			free(a);
+			close(fd);
+			return;
+		}
+		ctl->c[ctl->nc++] = (struct ctl_client){ .fd = fd };
+	}
+}
