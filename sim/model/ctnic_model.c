@@ -1,9 +1,8 @@
 /*
  * ctnic_model.c - the reference model of the card (ctnic_model.h).
  *
- * The decision order below IS the spec of the pipeline; docs/hardware.md
- * repeats it in prose and the RTL (hw/) implements it. Every step names the
- * contract rule it applies.
+ * The decision order below is the spec of the pipeline, step for step the
+ * one docs/hardware.md describes and the RTL (hw/ctnic_engine.v) implements.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -363,17 +362,16 @@ static uint16_t fold(uint64_t sum)
 }
 
 /*
- * RFC 1624 eqn. 3, HC' = ~(~HC + ~m + m'), over every 16-bit field that
- * changes (old[i] != new[i]); unchanged fields add nothing. One wide sum,
- * folded once at the end (the RTL's adder tree does the same).
+ * RFC 1624 eqn. 3, HC' = ~(~HC + ~m + m'), over a fixed list of 16-bit
+ * fields, changed or not (an unchanged one adds ~m + m = 0xffff, one's-
+ * complement zero). One wide sum, folded at the end, as the RTL's adder tree.
  */
 static uint16_t csum_update(uint16_t hc, const uint16_t *old, const uint16_t *new, unsigned n)
 {
 	uint64_t sum = (uint16_t)~hc;
 
 	for (unsigned i = 0; i < n; i++)
-		if (old[i] != new[i])
-			sum += (uint16_t)~old[i] + (uint64_t)new[i];
+		sum += (uint16_t)~old[i] + (uint64_t)new[i];
 	return (uint16_t)~fold(sum);
 }
 
@@ -387,10 +385,16 @@ struct parsed {
 
 enum step { STEP_DROP, STEP_PUNT, STEP_LOOKUP };
 
+/* A byte of the parser's window: the first 128 bytes, 0 past the frame's end. */
+static uint8_t win(const uint8_t *f, size_t len, size_t i)
+{
+	return i < len && i < 128 ? f[i] : 0;
+}
+
 /*
  * The parser: Ethernet II, one 802.1Q tag, IPv4, TCP/UDP/ICMP (contract
- * "What the card does with a packet", steps 1-2). The order of the checks
- * is the spec.
+ * "What the card does with a packet", steps 1-2; docs/hardware.md steps 5-8).
+ * The order of the checks is the spec.
  */
 static enum step parse(const uint8_t *f, size_t len, struct parsed *ps, unsigned *reason)
 {
@@ -420,39 +424,41 @@ static enum step parse(const uint8_t *f, size_t len, struct parsed *ps, unsigned
 		*reason = CTNIC_DROP_BAD_IHL;
 		return STEP_DROP;
 	}
+	if (len < l3 + ihl * 4) {
+		*reason = CTNIC_DROP_TRUNCATED;
+		return STEP_DROP;
+	}
 	tot = get16(f + l3 + 2);
 	if (tot < ihl * 4 || l3 + tot > len) {
 		*reason = CTNIC_DROP_LEN_MISMATCH;
 		return STEP_DROP;
 	}
-	frag = get16(f + l3 + 6);
-	l4 = (frag & 0x1fffu) ? 0 : l3 + ihl * 4;
-	ps->l3 = l3;
-	ps->l4 = l4;
-	ps->proto = f[l3 + 9];
-	/* Options: the host checks the header; the card parses only 20-byte headers. */
-	if (ihl > 5) {
-		*reason = CTNIC_PUNT_IP_OPTIONS;
-		return STEP_PUNT;
-	}
 	{
 		uint64_t sum = 0;
 
-		for (unsigned i = 0; i < 20; i += 2)
+		for (unsigned i = 0; i < ihl * 4; i += 2)
 			sum += get16(f + l3 + i);
 		if (fold(sum) != 0xffffu) {
 			*reason = CTNIC_DROP_BAD_IPCSUM;
 			return STEP_DROP;
 		}
 	}
+	frag = get16(f + l3 + 6);
+	l4 = (frag & 0x1fffu) ? 0 : l3 + ihl * 4;
+	l4_end = l3 + tot;
+	ps->l3 = l3;
+	ps->l4 = l4;
+	ps->proto = f[l3 + 9];
+	if (ps->proto == IPPROTO_TCP_ && l4 && l4 + 20 <= l4_end)
+		ps->tcp_flags = win(f, len, l4 + 13);
+	if (ihl > 5) {
+		*reason = CTNIC_PUNT_IP_OPTIONS;
+		return STEP_PUNT;
+	}
 	if (frag & 0x3fffu) {
 		*reason = CTNIC_PUNT_FRAGMENT;
 		return STEP_PUNT;
 	}
-	l4_end = l3 + tot;
-	ps->key.saddr = get32(f + l3 + 12);
-	ps->key.daddr = get32(f + l3 + 16);
-	ps->key.proto = ps->proto;
 	if (ps->proto != IPPROTO_TCP_ && ps->proto != IPPROTO_UDP_ && ps->proto != IPPROTO_ICMP_) {
 		*reason = CTNIC_PUNT_L4_OTHER;
 		return STEP_PUNT;
@@ -462,8 +468,10 @@ static enum step parse(const uint8_t *f, size_t len, struct parsed *ps, unsigned
 		*reason = CTNIC_DROP_TRUNCATED;
 		return STEP_DROP;
 	}
+	ps->key.saddr = get32(f + l3 + 12);
+	ps->key.daddr = get32(f + l3 + 16);
+	ps->key.proto = ps->proto;
 	if (ps->proto != IPPROTO_ICMP_) {
-		ps->tcp_flags = ps->proto == IPPROTO_TCP_ ? f[l4 + 13] : 0;
 		ps->key.sport = get16(f + l4);
 		ps->key.dport = get16(f + l4 + 2);
 		return STEP_LOOKUP;
@@ -487,7 +495,11 @@ static enum step parse(const uint8_t *f, size_t len, struct parsed *ps, unsigned
 	}
 }
 
-/* Finds the key: both candidate buckets, every way; the first match wins (sub-table 0 first). */
+/*
+ * Finds the key: both candidate buckets, every way; the first match wins
+ * (sub-table 0 way 0 first). A match counts only if it names an existing,
+ * valid flow record.
+ */
 static bool lookup(const struct ctnic_model *m, const struct ctnic_key *k, struct ctnic_key_entry *hit)
 {
 	uint32_t h = ctnic_key_hash(k);
@@ -501,6 +513,8 @@ static bool lookup(const struct ctnic_model *m, const struct ctnic_key *k, struc
 			ctnic_key_entry_unpack(m->keys[ctnic_slot(sub, b, w, m->p.buckets, m->p.ways)], &e);
 			if (e.valid && e.key.saddr == k->saddr && e.key.daddr == k->daddr &&
 			    e.key.sport == k->sport && e.key.dport == k->dport && e.key.proto == k->proto) {
+				if (e.flow_id >= m->p.flows || !(m->flows[e.flow_id][8] & 1u))
+					return false;
 				*hit = e;
 				return true;
 			}
@@ -509,46 +523,43 @@ static bool lookup(const struct ctnic_model *m, const struct ctnic_key *k, struc
 	return false;
 }
 
-struct verdict {
-	enum ctnic_model_verdict v;
-	unsigned reason; /* punt or drop reason */
-	unsigned port;   /* TX */
-	bool flow_valid;
-	struct ctnic_key_entry hit;
-};
-
-/* Rewrites a forwarded frame in m->buf (contract step 5). */
+/* Rewrites a forwarded frame in place (contract step 5). */
 static void rewrite(uint8_t *f, const struct parsed *ps, const struct ctnic_flow_dir *d,
 		    const struct ctnic_nexthop *nh)
 {
 	uint8_t *ip = f + ps->l3, *l4 = f + ps->l4;
 	uint16_t ttl_old = get16(ip + 8);
 	uint16_t ttl_new = d->ttl_dec ? (uint16_t)(ttl_old - 0x100u) : ttl_old;
-	const uint16_t a_old[4] = {(uint16_t)(ps->key.saddr >> 16), (uint16_t)ps->key.saddr,
-				   (uint16_t)(ps->key.daddr >> 16), (uint16_t)ps->key.daddr};
-	const uint16_t a_new[4] = {(uint16_t)(d->saddr >> 16), (uint16_t)d->saddr,
-				   (uint16_t)(d->daddr >> 16), (uint16_t)d->daddr};
+	const uint16_t o[6] = {(uint16_t)(ps->key.saddr >> 16), (uint16_t)ps->key.saddr,
+			       (uint16_t)(ps->key.daddr >> 16), (uint16_t)ps->key.daddr,
+			       ps->key.sport, ps->key.dport};
+	const uint16_t n[6] = {(uint16_t)(d->saddr >> 16), (uint16_t)d->saddr,
+			       (uint16_t)(d->daddr >> 16), (uint16_t)d->daddr, d->sport, d->dport};
 
 	if (nh->rewrite_macs) {
 		memcpy(f, nh->dst_mac, 6);
 		memcpy(f + 6, nh->src_mac, 6);
 	}
 
-	/* IPv4 header: addresses and the TTL/protocol word. */
+	/* IPv4 header: the four address words and the TTL/protocol word. */
 	{
-		const uint16_t o[5] = {a_old[0], a_old[1], a_old[2], a_old[3], ttl_old};
-		const uint16_t n[5] = {a_new[0], a_new[1], a_new[2], a_new[3], ttl_new};
+		const uint16_t io[5] = {o[0], o[1], o[2], o[3], ttl_old};
+		const uint16_t in[5] = {n[0], n[1], n[2], n[3], ttl_new};
 
-		put16(ip + 10, csum_update(get16(ip + 10), o, n, 5));
+		put16(ip + 10, csum_update(get16(ip + 10), io, in, 5));
 		put16(ip + 8, ttl_new);
 		put32(ip + 12, d->saddr);
 		put32(ip + 16, d->daddr);
 	}
 
-	if (ps->proto == IPPROTO_TCP_ || ps->proto == IPPROTO_UDP_) {
-		/* The pseudo-header's addresses and the ports. */
-		const uint16_t o[6] = {a_old[0], a_old[1], a_old[2], a_old[3], ps->key.sport, ps->key.dport};
-		const uint16_t n[6] = {a_new[0], a_new[1], a_new[2], a_new[3], d->sport, d->dport};
+	if (ps->proto == IPPROTO_ICMP_) {
+		/* ICMP echo: the identifier only; ICMP has no pseudo-header. */
+		put16(l4 + 2, csum_update(get16(l4 + 2), &o[4], &n[4], 1));
+		put16(l4 + 4, d->sport);
+		return;
+	}
+	{
+		/* TCP, UDP: the pseudo-header's addresses and the ports. */
 		unsigned at = ps->proto == IPPROTO_TCP_ ? 16 : 6;
 		uint16_t c = get16(l4 + at);
 
@@ -563,133 +574,138 @@ static void rewrite(uint8_t *f, const struct parsed *ps, const struct ctnic_flow
 		put16(l4 + at, c);
 		put16(l4, d->sport);
 		put16(l4 + 2, d->dport);
-	} else {
-		/* ICMP echo: the identifier only; ICMP has no pseudo-header. */
-		const uint16_t o[1] = {ps->key.sport};
-		const uint16_t n[1] = {d->sport};
-
-		put16(l4 + 2, csum_update(get16(l4 + 2), o, n, 1));
-		put16(l4 + 4, d->sport);
 	}
+}
+
+/* The decision for one frame. */
+struct verdict {
+	enum ctnic_model_verdict v;
+	unsigned reason; /* punt or drop reason */
+	unsigned port;   /* TX */
+	bool flow_valid;
+	struct ctnic_key_entry hit;
+	struct parsed ps;
+};
+
+/* A hit: counts in the flow record, then applies its direction (docs/hardware.md step 10). */
+static void on_hit(struct ctnic_model *m, uint8_t *f, uint16_t len16, struct verdict *vd)
+{
+	const struct ctnic_model_params *p = &m->p;
+	unsigned dir = vd->hit.reply;
+	struct ctnic_flow fl;
+	struct ctnic_nexthop nh;
+	const struct ctnic_flow_dir *d;
+
+	ctnic_flow_unpack(m->flows[vd->hit.flow_id], &fl);
+	fl.pkts[dir]++;
+	fl.bytes[dir] = (fl.bytes[dir] + len16) & 0xffffffffffffull;
+	fl.last_seen = (uint32_t)m->tick;
+	ctnic_flow_pack(&fl, m->flows[vd->hit.flow_id]);
+
+	d = &fl.dir[dir];
+	vd->v = CTNIC_MODEL_HOST;
+	if (vd->ps.proto == IPPROTO_TCP_ && (vd->ps.tcp_flags & m->tcp_punt_mask)) {
+		vd->reason = CTNIC_PUNT_TCP_FLAGS;
+		return;
+	}
+	if (d->action == CTNIC_ACTION_HOST) {
+		vd->reason = CTNIC_PUNT_ACTION_HOST;
+		return;
+	}
+	if (d->action != CTNIC_ACTION_FORWARD) {
+		/* DROP, and the reserved value 3 */
+		vd->v = CTNIC_MODEL_DROP;
+		vd->reason = CTNIC_DROP_ACTION_DROP;
+		return;
+	}
+	if (f[vd->ps.l3 + 8] <= 1) {
+		vd->reason = CTNIC_PUNT_TTL_EXPIRED;
+		return;
+	}
+	memset(&nh, 0, sizeof(nh));
+	if (d->nexthop < p->nexthops)
+		ctnic_nexthop_unpack(m->nhs[d->nexthop], &nh);
+	if (!nh.valid || nh.port >= p->ports) {
+		vd->v = CTNIC_MODEL_DROP;
+		vd->reason = CTNIC_DROP_BAD_EGRESS;
+		return;
+	}
+	rewrite(f, &vd->ps, d, &nh);
+	vd->v = CTNIC_MODEL_TX;
+	vd->port = nh.port;
+}
+
+/* Decides what becomes of one frame (docs/hardware.md steps 1-10). */
+static void decide(struct ctnic_model *m, unsigned src, bool lookup_on, unsigned port,
+		   uint8_t *f, size_t len, bool bad, struct verdict *vd)
+{
+	const struct ctnic_model_params *p = &m->p;
+	unsigned reason = 0;
+
+	vd->v = CTNIC_MODEL_DROP;
+	if (src < p->ports && !m->enable) {
+		vd->reason = CTNIC_DROP_PORT_DISABLED;
+		return;
+	}
+	if (bad || len < ETH_HLEN) {
+		vd->reason = CTNIC_DROP_RUNT;
+		return;
+	}
+	if (len > p->max_frame) {
+		vd->reason = CTNIC_DROP_OVERSIZE;
+		return;
+	}
+	if (!lookup_on) {
+		/* Host inject without LOOKUP: out of the named port as it is. */
+		if (port < p->ports) {
+			vd->v = CTNIC_MODEL_TX;
+			vd->port = port;
+		} else if (port == p->ports) {
+			vd->v = CTNIC_MODEL_HOST;
+			vd->reason = CTNIC_PUNT_NONE;
+		} else {
+			vd->reason = CTNIC_DROP_BAD_EGRESS;
+		}
+		return;
+	}
+	switch (parse(f, len, &vd->ps, &reason)) {
+	case STEP_DROP:
+		vd->reason = reason;
+		return;
+	case STEP_PUNT:
+		vd->v = CTNIC_MODEL_HOST;
+		vd->reason = reason;
+		return;
+	case STEP_LOOKUP:
+		break;
+	}
+	if (!lookup(m, &vd->ps.key, &vd->hit)) {
+		m->miss++;
+		vd->v = CTNIC_MODEL_HOST;
+		vd->reason = CTNIC_PUNT_MISS;
+		return;
+	}
+	m->hit++;
+	vd->flow_valid = true;
+	on_hit(m, f, (uint16_t)len, vd);
 }
 
 static int process(struct ctnic_model *m, unsigned src, bool lookup_on, unsigned port,
 		   const uint8_t *frame, size_t len, bool bad, struct ctnic_model_out *out)
 {
 	const struct ctnic_model_params *p = &m->p;
-	struct parsed ps;
 	struct verdict vd;
-	struct ctnic_flow fl;
-	struct ctnic_nexthop nh;
-	uint32_t fid = 0;
-	unsigned reason = 0;
 	size_t stored = len < p->max_frame ? len : p->max_frame;
 	uint16_t len16 = len > 0xffffu ? 0xffffu : (uint16_t)len;
 
 	memset(out, 0, sizeof(*out));
-	memset(&ps, 0, sizeof(ps));
 	memset(&vd, 0, sizeof(vd));
 	memcpy(m->buf, frame, stored);
 	m->port[src].rx_pkts++;
 	m->port[src].rx_bytes += len16;
 
-	if (len > p->max_frame) {
-		/* Longer than the card stores: dropped whatever the path. */
-		vd.v = CTNIC_MODEL_DROP;
-		vd.reason = CTNIC_DROP_RUNT;
-		goto done;
-	}
-	if (!lookup_on) {
-		/* Host inject without LOOKUP: out of the named port as it is. */
-		if (port >= p->ports) {
-			vd.v = CTNIC_MODEL_DROP;
-			vd.reason = CTNIC_DROP_BAD_EGRESS;
-		} else {
-			vd.v = CTNIC_MODEL_TX;
-			vd.port = port;
-		}
-		goto done;
-	}
-	vd.v = CTNIC_MODEL_DROP;
-	if (src < p->ports && !m->enable) {
-		vd.reason = CTNIC_DROP_PORT_DISABLED;
-		goto done;
-	}
-	if (bad || len < ETH_HLEN) {
-		/* Too short, or marked bad by the MAC. */
-		vd.reason = CTNIC_DROP_RUNT;
-		goto done;
-	}
-	switch (parse(m->buf, len, &ps, &reason)) {
-	case STEP_DROP:
-		vd.reason = reason;
-		goto done;
-	case STEP_PUNT:
-		vd.v = CTNIC_MODEL_HOST;
-		vd.reason = reason;
-		goto done;
-	case STEP_LOOKUP:
-		break;
-	}
-	if (!lookup(m, &ps.key, &vd.hit)) {
-		m->miss++;
-		vd.v = CTNIC_MODEL_HOST;
-		vd.reason = CTNIC_PUNT_MISS;
-		goto done;
-	}
-	m->hit++;
-	vd.flow_valid = true;
+	decide(m, src, lookup_on, port, m->buf, len, bad, &vd);
 
-	/* A hit counts in the flow record before its action applies (contract step 4). */
-	fid = vd.hit.flow_id & (p->flows - 1);
-	ctnic_flow_unpack(m->flows[fid], &fl);
-	{
-		unsigned d = vd.hit.reply;
-
-		fl.pkts[d]++;
-		fl.bytes[d] = (fl.bytes[d] + len16) & 0xffffffffffffull;
-		fl.last_seen = (uint32_t)m->tick;
-		ctnic_flow_pack(&fl, m->flows[fid]);
-		m->flows[fid][15] = 0;
-	}
-	{
-		const struct ctnic_flow_dir *d = &fl.dir[vd.hit.reply];
-
-		switch (d->action) {
-		case CTNIC_ACTION_FORWARD:
-			break;
-		case CTNIC_ACTION_HOST:
-			vd.v = CTNIC_MODEL_HOST;
-			vd.reason = CTNIC_PUNT_ACTION_HOST;
-			goto done;
-		default: /* DROP, and the reserved value 3 */
-			vd.reason = CTNIC_DROP_ACTION_DROP;
-			goto done;
-		}
-		if (ps.proto == IPPROTO_TCP_ && (ps.tcp_flags & m->tcp_punt_mask)) {
-			vd.v = CTNIC_MODEL_HOST;
-			vd.reason = CTNIC_PUNT_TCP_FLAGS;
-			goto done;
-		}
-		if (m->buf[ps.l3 + 8] <= 1) {
-			vd.v = CTNIC_MODEL_HOST;
-			vd.reason = CTNIC_PUNT_TTL_EXPIRED;
-			goto done;
-		}
-		if (d->nexthop < p->nexthops)
-			ctnic_nexthop_unpack(m->nhs[d->nexthop], &nh);
-		else
-			memset(&nh, 0, sizeof(nh));
-		if (!nh.valid || nh.port >= p->ports) {
-			vd.reason = CTNIC_DROP_BAD_EGRESS;
-			goto done;
-		}
-		rewrite(m->buf, &ps, d, &nh);
-		vd.v = CTNIC_MODEL_TX;
-		vd.port = nh.port;
-	}
-
-done:
 	out->verdict = vd.v;
 	switch (vd.v) {
 	case CTNIC_MODEL_TX:
@@ -704,17 +720,15 @@ done:
 			.len = len16,
 			.reason = (uint8_t)vd.reason,
 			.port = (uint8_t)(src < p->ports ? src : p->ports),
-			.flow_id = vd.hit.flow_id,
+			.flow_id = vd.flow_valid ? vd.hit.flow_id : 0,
 			.reply = vd.flow_valid && vd.hit.reply,
 			.flow_valid = vd.flow_valid,
 			.tick = (uint32_t)m->tick,
-			.l3_off = (uint8_t)ps.l3,
-			.l4_off = (uint8_t)ps.l4,
-			.tcp_flags = ps.tcp_flags,
+			.l3_off = (uint8_t)vd.ps.l3,
+			.l4_off = (uint8_t)vd.ps.l4,
+			.tcp_flags = vd.ps.tcp_flags,
 		};
 
-		if (!vd.flow_valid)
-			d.flow_id = 0;
 		ctnic_punt_desc_pack(&d, out->desc);
 		out->data = m->buf;
 		out->len = len;
