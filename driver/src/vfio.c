@@ -173,7 +173,7 @@ static int open_group(struct ctnic_vfio *v, char *err, size_t errlen)
 		int e = errno;
 		const char *what =
 			e == ENOENT ? "the group has no VFIO node: is the device bound to vfio-pci?"
-			: e == EBUSY ? "another process holds this group open (another ctnicd, a VM, a DPDK application): stop it"
+			: e == EBUSY ? "the group is already open, by another process (another ctnicd, a VM, a DPDK application) or by this one: stop the other user"
 			: e == EACCES || e == EPERM
 				? "this user may not open it: run as root, or chown the group node to the daemon's user (a udev rule, docs/deployment.md)"
 				: "see docs/deployment.md";
@@ -566,11 +566,11 @@ int ctnic_vfio_reset(struct ctnic_vfio *v)
 				       "echo 1 > %s/bus/pci/rescan) or power-cycle the host",
 				       v->bdf, v->sysfs_root, v->bdf, v->sysfs_root);
 	if (ioctl(v->device_fd, VFIO_DEVICE_RESET) < 0)
-		return fail(v, -errno, "VFIO_DEVICE_RESET on %s: %s%s", v->bdf,
-				       strerror(errno),
-				       errno == EAGAIN || errno == EBUSY
-					       ? ": another device on the bus is in use; retry"
-					       : "");
+		return fail(v, -errno, "VFIO_DEVICE_RESET on %s: %s: %s", v->bdf, strerror(errno),
+			    errno == EAGAIN || errno == EBUSY
+				    ? "another device on the bus is in use; retry"
+				    : "every reset method the kernel tried failed; see dmesg, and "
+				      "choose one that works in /sys/bus/pci/devices/<bdf>/reset_method");
 	return 0;
 }
 

@@ -1,0 +1,43 @@
+# tests/vfio: libctnic's VFIO layer and PCI discovery.
+#  - test_vfio_host: unit tests on the host (sanitized with the rest): address
+#    parsing, sysfs reading and the error messages, against fake sysfs trees.
+#  - run-qemu-test.sh: the layer against a real kernel. Boots Debian's kernel
+#    under QEMU (TCG) with an emulated IOMMU and QEMU's edu and e1000e devices;
+#    the guest programs are built without sanitizers (vfio-guest static,
+#    pci-guest dynamic: Debian has no static libpci).
+# The kernel package is cached per BUILD_ROOT, shared by san and rel builds.
+
+VFIO_T        := $(B)/tests/vfio
+VFIO_KDIR     := $(BUILD_ROOT)/vfio-kernel
+VFIO_KENV     := $(VFIO_KDIR)/kernel.env
+VFIO_GUEST_CFLAGS := $(filter-out $(SANFLAGS),$(CFLAGS))
+VFIO_LAYER_SRCS := driver/src/vfio.c driver/src/pci_sysfs.c
+VFIO_HDRS     := driver/include/ctnic_vfio.h driver/include/ctnic_regs.h
+
+$(VFIO_KENV): tests/vfio/fetch-kernel.sh
+	tests/vfio/fetch-kernel.sh $(VFIO_KDIR)
+
+$(VFIO_T)/vfio-guest: tests/vfio/vfio_guest.c $(VFIO_LAYER_SRCS) $(VFIO_HDRS)
+	@mkdir -p $(dir $@)
+	$(CC) $(VFIO_GUEST_CFLAGS) -static tests/vfio/vfio_guest.c $(VFIO_LAYER_SRCS) -o $@
+
+$(VFIO_T)/pci-guest: tests/vfio/pci_guest.c driver/src/pci.c $(VFIO_LAYER_SRCS) $(VFIO_HDRS)
+	@mkdir -p $(dir $@)
+	$(CC) $(VFIO_GUEST_CFLAGS) tests/vfio/pci_guest.c driver/src/pci.c driver/src/pci_sysfs.c -lpci -o $@
+
+$(VFIO_T)/initramfs.cpio.gz: tests/vfio/mkinitramfs.sh tests/vfio/init $(VFIO_KENV) $(VFIO_T)/vfio-guest $(VFIO_T)/pci-guest
+	tests/vfio/mkinitramfs.sh $@ $(VFIO_KENV) $(VFIO_T)/vfio-guest $(VFIO_T)/pci-guest tests/vfio/init
+
+$(VFIO_T)/test_vfio_host: tests/vfio/test_vfio_host.c $(LIBCTNIC) $(VFIO_HDRS)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) $< $(LIBCTNIC) $(LIBCTNIC_LIBS) -lcmocka $(LDFLAGS) -o $@
+
+TEST_BINS  += $(VFIO_T)/test_vfio_host $(VFIO_T)/initramfs.cpio.gz
+TEST_PROGS += $(VFIO_T)/test_vfio_host
+TEST_PROGS += "tests/vfio/run-qemu-test.sh $(VFIO_KENV) $(VFIO_T)/initramfs.cpio.gz"
+
+.PHONY: test-vfio
+# Just this folder's tests, e.g. make BUILD_ROOT=build-vfio SAN=1 test-vfio
+test-vfio: $(VFIO_T)/test_vfio_host $(VFIO_T)/initramfs.cpio.gz
+	@CTNIC_BUILD=$(B) CTNIC_LOGS=$(BUILD_ROOT)/test-logs $(PYTHON) tests/run-tests \
+	  $(VFIO_T)/test_vfio_host "tests/vfio/run-qemu-test.sh $(VFIO_KENV) $(VFIO_T)/initramfs.cpio.gz"
