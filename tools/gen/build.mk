@@ -10,3 +10,4 @@ $(B)/tools/gen/ctnic-story-gen: $(B)/tools/gen/story_gen.o $(B)/tools/gen/pkt.o
 
 CTNIC_STORY_GEN := $(B)/tools/gen/ctnic-story-gen
 ALL_BINS += $(CTNIC_STORY_GEN)
+TEST_PROGS += tools/gen/test-story-gen.sh

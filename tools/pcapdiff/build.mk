@@ -6,3 +6,4 @@ $(B)/tools/pcapdiff/ctnic-pcapdiff: tools/pcapdiff/pcapdiff.c
 
 CTNIC_PCAPDIFF := $(B)/tools/pcapdiff/ctnic-pcapdiff
 ALL_BINS += $(CTNIC_PCAPDIFF)
+TEST_PROGS += tools/pcapdiff/test-pcapdiff.sh
