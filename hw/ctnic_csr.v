@@ -187,15 +187,15 @@ always @* begin
             2'd2: rd_value = cnt_tx_pkts[rd_word[4 +: PW]];
             default: rd_value = cnt_tx_bytes[rd_word[4 +: PW]];
         endcase
-    end else if (rd_word[13:5] == 9'h0a0) begin
+    end else if (rd_word[13:5] == 9'h028) begin
         rd_value = cnt_punt[rd_word[4:1]];
         rd_is_cnt = !rd_word[0];
         rd_is_hi = rd_word[0];
-    end else if (rd_word[13:5] == 9'h0a8) begin
+    end else if (rd_word[13:5] == 9'h02a) begin
         rd_value = cnt_drop[rd_word[4:1]];
         rd_is_cnt = !rd_word[0];
         rd_is_hi = rd_word[0];
-    end else if (rd_word[13:2] == 12'h580) begin
+    end else if (rd_word[13:2] == 12'h160) begin
         rd_value = rd_word[1] ? cnt_miss : cnt_hit;
         rd_is_cnt = !rd_word[0];
         rd_is_hi = rd_word[0];

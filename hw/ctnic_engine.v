@@ -1,31 +1,49 @@
 /*
- * ctnic_engine - decides what happens to each frame (stub: table window
- * works; every frame goes to the host with reason MISS).
+ * ctnic_engine - decides what happens to each frame, one frame at a time,
+ * and runs the table operations of the CSR window between frames.
+ *
+ * Per frame (descriptor from ctnic_ingress): parse the header window,
+ * compute the key and its CRC-32C hash, read both candidate buckets and
+ * compare every way, read the flow record, count the packet in it (packets,
+ * bytes, last-seen, written back), read the next hop, then decide: forward
+ * with the first beat rewritten (addresses, ports or ICMP id, TTL, MACs,
+ * checksums by RFC 1624 eqn. 3), punt to the host with a descriptor, or
+ * drop. The decision order is the one in docs/hardware.md; the C reference
+ * model (sim/model) follows it.
+ *
+ * The RAMs have one owner, this state machine, so a table write is one RAM
+ * write between two frames: the lookup sees the old entry or the new one.
  */
 
 `resetall
 `timescale 1ns / 1ps
 `default_nettype none
 
-// STUB until the real engine lands: inputs unused on purpose.
-/* verilator lint_off UNUSEDSIGNAL */
-/* verilator lint_off UNUSEDPARAM */
-
 module ctnic_engine #
 (
+    // Network ports
     parameter PORTS = 2,
+    // Key entries per bucket (a power of two)
     parameter WAYS = 4,
+    // Buckets per sub-table (a power of two, 2..65536)
     parameter BUCKETS = 64,
+    // Flow records (a power of two, at most 2^22)
     parameter FLOWS = 256,
+    // Next-hop entries (a power of two, at most 256)
     parameter NEXTHOPS = 256,
+    // Longest frame in beats
     parameter MAX_BEATS = 144,
+    // Descriptor width (see ctnic_ingress)
     parameter DESC_W = 1024 + 16 + 16 + 4 + 5
 )
 (
     input  wire              clk,
     input  wire              rst,
     input  wire [7:0]        tcp_punt_mask,
+    /* verilator lint_off UNUSEDSIGNAL */
+    // last-seen and descriptors carry the low 32 bits of the tick
     input  wire [63:0]       tick,
+    /* verilator lint_on UNUSEDSIGNAL */
 
     input  wire              tbl_req,
     input  wire [3:0]        tbl_op,
@@ -63,37 +81,621 @@ module ctnic_engine #
 `undef CTNIC_REGS_VH
 `include "ctnic_regs.vh"
 
+localparam WL = $clog2(WAYS);
+localparam BL = $clog2(BUCKETS);
+localparam FL = $clog2(FLOWS);
+localparam NL = $clog2(NEXTHOPS);
+localparam NKEY = 2 * WAYS;
+
+initial begin
+    if (WAYS != (1 << WL) || BUCKETS != (1 << BL) || BUCKETS < 2 || BUCKETS > 65536) begin
+        $error("ctnic_engine: WAYS and BUCKETS must be powers of two, BUCKETS 2..65536");
+        $finish;
+    end
+    if (FLOWS != (1 << FL) || FLOWS < 2 || FLOWS > (1 << 22)) begin
+        $error("ctnic_engine: FLOWS must be a power of two, 2..2^22");
+        $finish;
+    end
+    if (NEXTHOPS != (1 << NL) || NEXTHOPS < 2 || NEXTHOPS > 256) begin
+        $error("ctnic_engine: NEXTHOPS must be a power of two, 2..256");
+        $finish;
+    end
+end
+
+localparam [1:0] KIND_PORT = 2'd0;
+localparam [1:0] KIND_HOST = 2'd1;
+localparam [1:0] KIND_DROP = 2'd2;
+
+// TBL_CMD.OP is 4 bits wide; the enum constants are 3
+localparam [3:0] OP_KEY_WRITE = {1'b0, CTNIC_TBL_OP_KEY_WRITE};
+localparam [3:0] OP_KEY_READ = {1'b0, CTNIC_TBL_OP_KEY_READ};
+localparam [3:0] OP_FLOW_WRITE = {1'b0, CTNIC_TBL_OP_FLOW_WRITE};
+localparam [3:0] OP_FLOW_READ = {1'b0, CTNIC_TBL_OP_FLOW_READ};
+localparam [3:0] OP_NH_WRITE = {1'b0, CTNIC_TBL_OP_NH_WRITE};
+localparam [3:0] OP_NH_READ = {1'b0, CTNIC_TBL_OP_NH_READ};
+
+// ---- byte access in the header window (byte 0 = bits 7:0) -------------------
+
+function [7:0] b8(input [1023:0] h, input [6:0] o);
+    b8 = h[{o, 3'b000} +: 8];
+endfunction
+
+function [15:0] b16(input [1023:0] h, input [6:0] o);
+    b16 = {b8(h, o), b8(h, o + 7'd1)};
+endfunction
+
+function [31:0] b32(input [1023:0] h, input [6:0] o);
+    b32 = {b16(h, o), b16(h, o + 7'd2)};
+endfunction
+
+// ones'-complement fold of a sum of 16-bit terms (end-around carry)
+function [15:0] fold(input [31:0] s);
+    reg [31:0] t;
+    begin
+        t = {16'd0, s[15:0]} + {16'd0, s[31:16]};
+        t = {16'd0, t[15:0]} + {16'd0, t[31:16]};
+        fold = t[15:0];
+    end
+endfunction
+
+// CRC-32C (reflected, poly 0x82F63B78, init and final xor ~0) of the key's 13
+// bytes; byte i at bits 8i+7:8i, each byte LSB first. Unrolled: one XOR tree.
+function [31:0] crc32c_key(input [103:0] kb);
+    integer i;
+    reg [31:0] c;
+    begin
+        c = 32'hffffffff;
+        for (i = 0; i < 104; i = i + 1)
+            c = (c[0] ^ kb[i]) ? ((c >> 1) ^ 32'h82f63b78) : (c >> 1);
+        crc32c_key = ~c;
+    end
+endfunction
+
+// ---- state ------------------------------------------------------------------
+
+localparam [3:0]
+    S_IDLE   = 4'd0,
+    S_TBL    = 4'd1,
+    S_PARSE  = 4'd2,
+    S_HASH   = 4'd3,
+    S_KEY    = 4'd4,
+    S_FLOW   = 4'd5,
+    S_NH     = 4'd6,
+    S_DECIDE = 4'd7,
+    S_EMIT   = 4'd8;
+
+reg [3:0] state_reg = S_IDLE;
+
+// the frame's descriptor
+reg [1023:0] hdr_reg;
+reg [15:0]   len_reg;
+reg [15:0]   beats_reg;
+reg [3:0]    port_reg;
+reg          lookup_reg;
+reg          inject_reg;
+reg          bad_reg;
+reg          dis_reg;
+reg          over_reg;
+
+wire [DESC_W-1:0] d = desc_dout;  // {hdr, len, beats, port, lookup, inject, bad, disabled, oversize}
+
+// ---- parse (combinational on the descriptor registers) ---------------------
+
+wire [1023:0] h = hdr_reg;
+wire        p_vlan = b16(h, 7'd12) == 16'h8100;
+wire [6:0]  p_l3 = p_vlan ? 7'd18 : 7'd14;
+wire [15:0] p_et = p_vlan ? b16(h, 7'd16) : b16(h, 7'd12);
+wire [7:0]  p_vihl = b8(h, p_l3);
+wire [3:0]  p_ihl = p_vihl[3:0];
+wire [6:0]  p_hlen = {1'b0, p_ihl, 2'b00};
+wire [15:0] p_tot = b16(h, p_l3 + 7'd2);
 /* verilator lint_off UNUSEDSIGNAL */
-wire [15:0] d_len = desc_dout[DESC_W-1025 -: 16];
-wire [15:0] d_beats = desc_dout[DESC_W-1041 -: 16];
-wire [3:0] d_port = desc_dout[8:5];
+// DF and the reserved flag do not matter here
+wire [15:0] p_frag = b16(h, p_l3 + 7'd6);
+/* verilator lint_on UNUSEDSIGNAL */
+wire [7:0]  p_ttl = b8(h, p_l3 + 7'd8);
+wire [7:0]  p_proto = b8(h, p_l3 + 7'd9);
+wire [31:0] p_saddr = b32(h, p_l3 + 7'd12);
+wire [31:0] p_daddr = b32(h, p_l3 + 7'd16);
+wire [6:0]  p_l4 = p_l3 + p_hlen;
+wire [16:0] p_len = {1'b0, len_reg};
+wire [16:0] p_ip_end = {10'd0, p_l3} + {1'b0, p_tot};
+wire [15:0] p_sport = b16(h, p_l4);
+wire [15:0] p_dport = b16(h, p_l4 + 7'd2);
+wire [7:0]  p_icmp_type = b8(h, p_l4);
+wire [15:0] p_icmp_id = b16(h, p_l4 + 7'd4);
+wire [7:0]  p_tcp_flags = b8(h, p_l4 + 7'd13);
+wire        p_is_tcp = p_proto == 8'd6;
+wire        p_is_udp = p_proto == 8'd17;
+wire        p_is_icmp = p_proto == 8'd1;
+wire        p_frag_off = p_frag[12:0] != 13'd0;
+wire        p_frag_any = p_frag_off || p_frag[13];
+wire [16:0] p_l4_need = p_is_tcp ? 17'd20 : 17'd8;
+
+// IPv4 header checksum over ihl*4 bytes: valid when the sum folds to 0xffff
+reg [31:0] p_csum_sum;
+integer ci;
+always @* begin
+    p_csum_sum = 32'd0;
+    for (ci = 0; ci < 30; ci = ci + 1)
+        if (ci < {27'd0, p_ihl, 1'b0})
+            p_csum_sum = p_csum_sum + {16'd0, b16(h, p_l3 + ci[6:0] * 7'd2)};
+end
+wire p_csum_ok = fold(p_csum_sum) == 16'hffff;
+
+// pre-lookup verdict
+localparam [1:0] V_LOOKUP = 2'd0;
+localparam [1:0] V_DROP = 2'd1;
+localparam [1:0] V_PUNT = 2'd2;
+localparam [1:0] V_OUT = 2'd3;   // straight out (host inject without LOOKUP)
+
+reg [1:0] pv_kind;
+reg [3:0] pv_reason;
+reg       pv_ip;     // descriptor carries l3/l4/flags
+always @* begin
+    pv_kind = V_LOOKUP;
+    pv_reason = 4'd0;
+    pv_ip = 1'b0;
+    if (dis_reg) begin
+        pv_kind = V_DROP; pv_reason = CTNIC_DROP_PORT_DISABLED;
+    end else if (len_reg < 16'd14 || bad_reg) begin
+        pv_kind = V_DROP; pv_reason = CTNIC_DROP_RUNT;
+    end else if (over_reg) begin
+        pv_kind = V_DROP; pv_reason = CTNIC_DROP_OVERSIZE;
+    end else if (inject_reg && !lookup_reg) begin
+        if (port_reg < PORTS) begin
+            pv_kind = V_OUT;
+        end else if (port_reg == PORTS) begin
+            pv_kind = V_PUNT; pv_reason = CTNIC_PUNT_NONE;
+        end else begin
+            pv_kind = V_DROP; pv_reason = CTNIC_DROP_BAD_EGRESS;
+        end
+    end else if (p_vlan && len_reg < 16'd18) begin
+        pv_kind = V_DROP; pv_reason = CTNIC_DROP_TRUNCATED;
+    end else if (p_et != 16'h0800) begin
+        pv_kind = V_PUNT; pv_reason = CTNIC_PUNT_NON_IPV4;
+    end else if (p_len < {10'd0, p_l3} + 17'd20) begin
+        pv_kind = V_DROP; pv_reason = CTNIC_DROP_TRUNCATED;
+    end else if (p_vihl[7:4] != 4'd4 || p_ihl < 4'd5) begin
+        pv_kind = V_DROP; pv_reason = CTNIC_DROP_BAD_IHL;
+    end else if (p_len < {10'd0, p_l4}) begin
+        pv_kind = V_DROP; pv_reason = CTNIC_DROP_TRUNCATED;
+    end else if (p_tot < {9'd0, p_hlen} || p_ip_end > p_len) begin
+        pv_kind = V_DROP; pv_reason = CTNIC_DROP_LEN_MISMATCH;
+    end else if (!p_csum_ok) begin
+        pv_kind = V_DROP; pv_reason = CTNIC_DROP_BAD_IPCSUM;
+    end else if (p_ihl > 4'd5) begin
+        pv_kind = V_PUNT; pv_reason = CTNIC_PUNT_IP_OPTIONS; pv_ip = 1'b1;
+    end else if (p_frag_any) begin
+        pv_kind = V_PUNT; pv_reason = CTNIC_PUNT_FRAGMENT; pv_ip = 1'b1;
+    end else if (!(p_is_tcp || p_is_udp || p_is_icmp)) begin
+        pv_kind = V_PUNT; pv_reason = CTNIC_PUNT_L4_OTHER; pv_ip = 1'b1;
+    end else if ({10'd0, p_l4} + p_l4_need > p_ip_end) begin
+        pv_kind = V_DROP; pv_reason = CTNIC_DROP_TRUNCATED;
+    end else if (p_is_icmp && (p_icmp_type == 8'd3 || p_icmp_type == 8'd4 || p_icmp_type == 8'd5 ||
+                               p_icmp_type == 8'd11 || p_icmp_type == 8'd12)) begin
+        pv_kind = V_PUNT; pv_reason = CTNIC_PUNT_ICMP_ERROR; pv_ip = 1'b1;
+    end else if (p_is_icmp && !(p_icmp_type == 8'd0 || p_icmp_type == 8'd8)) begin
+        pv_kind = V_PUNT; pv_reason = CTNIC_PUNT_L4_OTHER; pv_ip = 1'b1;
+    end else begin
+        pv_kind = V_LOOKUP; pv_ip = 1'b1;
+    end
+end
+
+// descriptor fields of an IPv4 frame
+wire [7:0] p_d_l4 = p_frag_off ? 8'd0 : {1'b0, p_l4};
+wire [7:0] p_d_flags = (p_is_tcp && !p_frag_off && {10'd0, p_l4} + 17'd20 <= p_ip_end) ? p_tcp_flags : 8'd0;
+
+// ---- parse results, registered -----------------------------------------------
+
+reg [1:0]   v_kind_reg;
+reg [3:0]   v_reason_reg;
+reg         v_ip_reg;
+reg         v_vlan_reg;
+reg [7:0]   v_l3_reg;
+reg [7:0]   v_l4_reg;
+reg [7:0]   v_flags_reg;
+reg [31:0]  k_saddr_reg;
+reg [31:0]  k_daddr_reg;
+reg [15:0]  k_sport_reg;
+reg [15:0]  k_dport_reg;
+reg [7:0]   k_proto_reg;
+reg [7:0]   v_ttl_reg;
+reg         v_tcp_reg;
+reg         v_icmp_reg;
+
+// ---- tables -----------------------------------------------------------------
+
+wire [103:0] key_bytes = {k_proto_reg, k_dport_reg[7:0], k_dport_reg[15:8],
+                          k_sport_reg[7:0], k_sport_reg[15:8],
+                          k_daddr_reg[7:0], k_daddr_reg[15:8], k_daddr_reg[23:16], k_daddr_reg[31:24],
+                          k_saddr_reg[7:0], k_saddr_reg[15:8], k_saddr_reg[23:16], k_saddr_reg[31:24]};
+/* verilator lint_off UNUSEDSIGNAL */
+// each sub-table takes BL bits of its half of the hash
+wire [31:0] hash = crc32c_key(key_bytes);
 /* verilator lint_on UNUSEDSIGNAL */
 
-wire go = desc_valid && job_ready && !tbl_req;
-assign desc_rd = go;
-assign job_valid = go;
-assign job_kind = 2'd1;
-assign job_port = 4'd0;
-assign job_beats = d_beats > MAX_BEATS ? MAX_BEATS[15:0] : d_beats;
-assign job_len = d_len;
-assign job_replace = 1'b0;
-assign job_beat0 = 512'd0;
-assign job_desc = {32'd0, tick[31:0], 32'd0, 4'd0, d_port, 4'd0, CTNIC_PUNT_MISS, d_len};
-assign ev_punt = go;
-assign ev_punt_reason = CTNIC_PUNT_MISS;
-assign ev_drop = 1'b0;
-assign ev_drop_reason = 4'd0;
-assign ev_hit = 1'b0;
-assign ev_miss = go;
+// table operation decode
+wire [3:0]  t_op = tbl_op;
+wire [WL-1:0] t_way = tbl_index[WL-1:0];
+wire [BL-1:0] t_bucket = tbl_index[WL +: BL];
+wire        t_sub = tbl_index[WL + BL];
+wire        t_key_ok = (tbl_index >> (WL + BL + 1)) == 32'd0;
+wire        t_flow_ok = (tbl_index >> FL) == 32'd0;
+wire        t_nh_ok = (tbl_index >> NL) == 32'd0;
+wire        t_idx_ok = (t_op == OP_KEY_WRITE || t_op == OP_KEY_READ) ? t_key_ok
+                     : (t_op == OP_FLOW_WRITE || t_op == OP_FLOW_READ) ? t_flow_ok
+                     : (t_op == OP_NH_WRITE || t_op == OP_NH_READ) ? t_nh_ok
+                     : t_op == 4'd0;
+wire        t_start = state_reg == S_IDLE && tbl_req;
+wire        t_go = t_start && t_idx_ok;
 
-reg done_reg = 1'b0;
-assign tbl_done = done_reg;
-assign tbl_err = 1'b1;
-assign tbl_rd = 1'b0;
-assign tbl_rdata = 512'd0;
+reg         t_err_reg = 1'b0;
+reg         t_rd_reg = 1'b0;
+reg [3:0]   t_op_reg = 4'd0;
+reg [WL:0]  t_keysel_reg = 0;
+
+// key RAMs: one per (sub-table, way), BUCKETS entries of 128 bits
+wire [127:0] key_q [0:NKEY-1];
+wire [BL-1:0] key_raddr0 = state_reg == S_HASH ? hash[BL-1:0] : t_bucket;
+wire [BL-1:0] key_raddr1 = state_reg == S_HASH ? hash[16 +: BL] : t_bucket;
+wire key_rd_en = state_reg == S_HASH || (t_go && t_op == OP_KEY_READ);
+
+genvar gk;
+generate
+    for (gk = 0; gk < NKEY; gk = gk + 1) begin : g_key
+        ctnic_ram #(.WIDTH(128), .DEPTH(BUCKETS)) key_ram (
+            .clk(clk),
+            .wr_en(t_go && t_op == OP_KEY_WRITE && {t_sub, t_way} == gk),
+            .wr_addr(t_bucket),
+            .wr_data(tbl_wdata[127:0]),
+            .rd_en(key_rd_en),
+            .rd_addr(gk < WAYS ? key_raddr0 : key_raddr1),
+            .rd_data(key_q[gk])
+        );
+    end
+endgenerate
+
+// key compare: the first matching entry, sub-table 0 way 0 first
+reg          m_found;
+reg [21:0]   m_flow;
+reg          m_reply;
+integer mi;
+always @* begin
+    m_found = 1'b0;
+    m_flow = 22'd0;
+    m_reply = 1'b0;
+    for (mi = NKEY - 1; mi >= 0; mi = mi - 1) begin
+        if (key_q[mi][127] && key_q[mi][31:0] == k_saddr_reg && key_q[mi][63:32] == k_daddr_reg &&
+            key_q[mi][95:64] == {k_sport_reg, k_dport_reg} && key_q[mi][103:96] == k_proto_reg) begin
+            m_found = 1'b1;
+            m_flow = key_q[mi][125:104];
+            m_reply = key_q[mi][126];
+        end
+    end
+end
+
+reg          m_found_reg;
+reg [21:0]   m_flow_reg;
+reg          m_reply_reg;
+wire         m_flow_ok = (m_flow_reg >> FL) == 22'd0;
+
+// flow RAM
+wire [511:0] flow_q;
+reg          flow_wb;          // counter write-back this cycle
+reg [511:0]  flow_wb_data;
+wire         flow_t_wr = t_go && t_op == OP_FLOW_WRITE;
+ctnic_ram #(.WIDTH(512), .DEPTH(FLOWS)) flow_ram (
+    .clk(clk),
+    .wr_en(flow_t_wr || flow_wb),
+    .wr_addr(flow_t_wr ? tbl_index[FL-1:0] : m_flow_reg[FL-1:0]),
+    .wr_data(flow_t_wr ? tbl_wdata : flow_wb_data),
+    .rd_en(state_reg == S_KEY || (t_go && t_op == OP_FLOW_READ)),
+    .rd_addr(state_reg == S_KEY ? m_flow[FL-1:0] : tbl_index[FL-1:0]),
+    .rd_data(flow_q)
+);
+
+// the direction's half of the record
+/* verilator lint_off UNUSEDSIGNAL */
+// word 4d+3 bits 31:16 and 7:3 are reserved
+wire [127:0] f_dir = m_reply_reg ? flow_q[255:128] : flow_q[127:0];
+/* verilator lint_on UNUSEDSIGNAL */
+wire         hit = m_found_reg && m_flow_ok && flow_q[256];
+
+always @* begin
+    flow_wb = state_reg == S_FLOW && hit;
+    flow_wb_data = flow_q;
+    flow_wb_data[319:288] = tick[31:0];                   // word 9: last seen
+    if (!m_reply_reg) begin
+        flow_wb_data[351:320] = flow_q[351:320] + 32'd1;  // word 10
+        {flow_wb_data[463:448], flow_wb_data[383:352]} =
+            {flow_q[463:448], flow_q[383:352]} + {32'd0, len_reg};
+    end else begin
+        flow_wb_data[415:384] = flow_q[415:384] + 32'd1;  // word 12
+        {flow_wb_data[479:464], flow_wb_data[447:416]} =
+            {flow_q[479:464], flow_q[447:416]} + {32'd0, len_reg};
+    end
+end
+
+reg          hit_reg;
+reg [98:0]   dir_reg;         // the direction's tuple, action, ttl_dec
+
+// next-hop RAM
+wire [127:0] nh_q;
+wire [7:0]   nh_index = f_dir[111:104];
+wire         nh_t_wr = t_go && t_op == OP_NH_WRITE;
+ctnic_ram #(.WIDTH(128), .DEPTH(NEXTHOPS)) nh_ram (
+    .clk(clk),
+    .wr_en(nh_t_wr),
+    .wr_addr(tbl_index[NL-1:0]),
+    .wr_data(tbl_wdata[127:0]),
+    .rd_en(state_reg == S_FLOW || (t_go && t_op == OP_NH_READ)),
+    .rd_addr(state_reg == S_FLOW ? nh_index[NL-1:0] : tbl_index[NL-1:0]),
+    .rd_data(nh_q)
+);
+reg          nh_ok_reg;        // the index exists
+
+// ---- table operation answer ----------------------------------------------------
+
+reg [511:0] t_rdata;
+always @* begin
+    t_rdata = tbl_wdata;
+    if (t_op_reg == OP_KEY_READ)
+        t_rdata[127:0] = key_q[t_keysel_reg];
+    else if (t_op_reg == OP_FLOW_READ)
+        t_rdata = flow_q;
+    else if (t_op_reg == OP_NH_READ)
+        t_rdata[127:0] = nh_q;
+end
+
+assign tbl_done = state_reg == S_TBL;
+assign tbl_err = t_err_reg;
+assign tbl_rd = t_rd_reg;
+assign tbl_rdata = t_rdata;
+
+// ---- decision -------------------------------------------------------------------
+
+wire [31:0] n_saddr = dir_reg[31:0];
+wire [31:0] n_daddr = dir_reg[63:32];
+wire [15:0] n_dport = dir_reg[79:64];
+wire [15:0] n_sport = dir_reg[95:80];
+wire [1:0]  n_action = dir_reg[97:96];
+wire        n_ttl_dec = dir_reg[98];
+wire        nh_valid = nh_q[31];
+wire        nh_macs = nh_q[4];
+wire [3:0]  nh_port = nh_q[3:0];
+wire [47:0] nh_dmac = {nh_q[63:32], nh_q[95:80]};
+wire [47:0] nh_smac = {nh_q[79:64], nh_q[127:96]};
+
+reg [1:0] f_kind;
+reg [3:0] f_reason;
+reg [3:0] f_port;
+always @* begin
+    f_kind = KIND_DROP;
+    f_reason = v_reason_reg;
+    f_port = 4'd0;
+    case (v_kind_reg)
+        V_DROP: f_kind = KIND_DROP;
+        V_PUNT: f_kind = KIND_HOST;
+        V_OUT: begin f_kind = KIND_PORT; f_port = port_reg; end
+        default: begin
+            if (!hit_reg) begin
+                f_kind = KIND_HOST; f_reason = CTNIC_PUNT_MISS;
+            end else if (v_tcp_reg && (v_flags_reg & tcp_punt_mask) != 8'd0) begin
+                f_kind = KIND_HOST; f_reason = CTNIC_PUNT_TCP_FLAGS;
+            end else if (n_action == CTNIC_ACTION_HOST) begin
+                f_kind = KIND_HOST; f_reason = CTNIC_PUNT_ACTION_HOST;
+            end else if (n_action != CTNIC_ACTION_FORWARD) begin
+                f_kind = KIND_DROP; f_reason = CTNIC_DROP_ACTION_DROP;
+            end else if (v_ttl_reg <= 8'd1) begin
+                f_kind = KIND_HOST; f_reason = CTNIC_PUNT_TTL_EXPIRED;
+            end else if (!nh_ok_reg || !nh_valid || nh_port >= PORTS) begin
+                f_kind = KIND_DROP; f_reason = CTNIC_DROP_BAD_EGRESS;
+            end else begin
+                f_kind = KIND_PORT; f_port = nh_port;
+            end
+        end
+    endcase
+end
+
+// byte offset inside beat 0 (forwarded frames: all fields below byte 64)
+/* verilator lint_off UNUSEDSIGNAL */
+function [5:0] off6(input [6:0] o);
+    off6 = o[5:0];
+endfunction
+/* verilator lint_on UNUSEDSIGNAL */
+
+// rewrite of the first beat, for a frame whose IPv4 header starts at L3 (14
+// or 18; forwarded frames have no IP options, so everything is in beat 0)
+function [511:0] rewrite(input [511:0] b, input [6:0] l3, input [31:0] sa, input [31:0] da,
+                         input [15:0] sp, input [15:0] dp, input ttl_dec, input tcp, input icmp,
+                         input macs, input [47:0] dmac, input [47:0] smac);
+    reg [1023:0] hb;
+    reg [6:0] l4;
+    reg [15:0] o_sa_h, o_sa_l, o_da_h, o_da_l, o_sp, o_dp, o_tp, n_tp, o_ipc, o_l4c, n_l4c;
+    reg [7:0] ttl;
+    begin
+        hb = {512'd0, b};
+        l4 = l3 + 7'd20;
+        o_sa_h = b16(hb, l3 + 7'd12); o_sa_l = b16(hb, l3 + 7'd14);
+        o_da_h = b16(hb, l3 + 7'd16); o_da_l = b16(hb, l3 + 7'd18);
+        o_tp = b16(hb, l3 + 7'd8);
+        ttl = ttl_dec ? o_tp[15:8] - 8'd1 : o_tp[15:8];
+        n_tp = {ttl, o_tp[7:0]};
+        o_ipc = b16(hb, l3 + 7'd10);
+        o_sp = icmp ? b16(hb, l4 + 7'd4) : b16(hb, l4);
+        o_dp = b16(hb, l4 + 7'd2);
+        o_l4c = icmp ? b16(hb, l4 + 7'd2) : tcp ? b16(hb, l4 + 7'd16) : b16(hb, l4 + 7'd6);
+        // RFC 1624 eqn. 3: HC' = ~(~HC + ~m + m'), over every word that may change
+        rewrite = b;
+        // IPv4 header checksum: addresses and the TTL/protocol word
+        o_ipc = ~fold({16'd0, ~o_ipc} + {16'd0, ~o_sa_h} + {16'd0, sa[31:16]} + {16'd0, ~o_sa_l} + {16'd0, sa[15:0]}
+                    + {16'd0, ~o_da_h} + {16'd0, da[31:16]} + {16'd0, ~o_da_l} + {16'd0, da[15:0]}
+                    + {16'd0, ~o_tp} + {16'd0, n_tp});
+        if (icmp) begin
+            // ICMP: no pseudo-header; only the echo identifier changes
+            n_l4c = ~fold({16'd0, ~o_l4c} + {16'd0, ~o_sp} + {16'd0, sp});
+        end else begin
+            // TCP/UDP: pseudo-header addresses and the ports
+            n_l4c = ~fold({16'd0, ~o_l4c} + {16'd0, ~o_sa_h} + {16'd0, sa[31:16]} + {16'd0, ~o_sa_l} + {16'd0, sa[15:0]}
+                        + {16'd0, ~o_da_h} + {16'd0, da[31:16]} + {16'd0, ~o_da_l} + {16'd0, da[15:0]}
+                        + {16'd0, ~o_sp} + {16'd0, sp} + {16'd0, ~o_dp} + {16'd0, dp});
+            // UDP: 0 means "no checksum" and stays 0; a computed 0 is sent as
+            // 0xffff (RFC 768)
+            if (!tcp && o_l4c == 16'd0)
+                n_l4c = 16'd0;
+            else if (!tcp && n_l4c == 16'd0)
+                n_l4c = 16'hffff;
+        end
+        if (macs) begin
+            rewrite[47:0] = {dmac[7:0], dmac[15:8], dmac[23:16], dmac[31:24], dmac[39:32], dmac[47:40]};
+            rewrite[95:48] = {smac[7:0], smac[15:8], smac[23:16], smac[31:24], smac[39:32], smac[47:40]};
+        end
+        rewrite[{off6(l3 + 7'd8), 3'b000} +: 8] = ttl;
+        rewrite[{off6(l3 + 7'd10), 3'b000} +: 8] = o_ipc[15:8];
+        rewrite[{off6(l3 + 7'd11), 3'b000} +: 8] = o_ipc[7:0];
+        rewrite[{off6(l3 + 7'd12), 3'b000} +: 32] = {sa[7:0], sa[15:8], sa[23:16], sa[31:24]};
+        rewrite[{off6(l3 + 7'd16), 3'b000} +: 32] = {da[7:0], da[15:8], da[23:16], da[31:24]};
+        if (icmp) begin
+            rewrite[{off6(l4 + 7'd2), 3'b000} +: 16] = {n_l4c[7:0], n_l4c[15:8]};
+            rewrite[{off6(l4 + 7'd4), 3'b000} +: 16] = {sp[7:0], sp[15:8]};
+        end else begin
+            rewrite[{off6(l4), 3'b000} +: 16] = {sp[7:0], sp[15:8]};
+            rewrite[{off6(l4 + 7'd2), 3'b000} +: 16] = {dp[7:0], dp[15:8]};
+            if (tcp)
+                rewrite[{off6(l4 + 7'd16), 3'b000} +: 16] = {n_l4c[7:0], n_l4c[15:8]};
+            else
+                rewrite[{off6(l4 + 7'd6), 3'b000} +: 16] = {n_l4c[7:0], n_l4c[15:8]};
+        end
+    end
+endfunction
+
+wire [511:0] rw14 = rewrite(hdr_reg[511:0], 7'd14, n_saddr, n_daddr, n_sport, n_dport, n_ttl_dec,
+                            v_tcp_reg, v_icmp_reg, nh_macs, nh_dmac, nh_smac);
+wire [511:0] rw18 = rewrite(hdr_reg[511:0], 7'd18, n_saddr, n_daddr, n_sport, n_dport, n_ttl_dec,
+                            v_tcp_reg, v_icmp_reg, nh_macs, nh_dmac, nh_smac);
+
+// ---- job ---------------------------------------------------------------------------
+
+reg [1:0]   j_kind_reg = KIND_DROP;
+reg [3:0]   j_port_reg = 4'd0;
+reg [15:0]  j_beats_reg = 16'd0;
+reg         j_replace_reg = 1'b0;
+reg [511:0] j_beat0_reg;
+reg [127:0] j_desc_reg;
+reg [3:0]   j_reason_reg = 4'd0;
+reg         j_hit_reg = 1'b0;
+reg         j_miss_reg = 1'b0;
+
+assign job_valid = state_reg == S_EMIT;
+assign job_kind = j_kind_reg;
+assign job_port = j_port_reg;
+assign job_beats = j_beats_reg;
+assign job_len = len_reg;
+assign job_replace = j_replace_reg;
+assign job_beat0 = j_beat0_reg;
+assign job_desc = j_desc_reg;
+
+wire emit = state_reg == S_EMIT && job_ready;
+assign ev_punt = emit && j_kind_reg == KIND_HOST;
+assign ev_punt_reason = j_reason_reg;
+assign ev_drop = emit && j_kind_reg == KIND_DROP;
+assign ev_drop_reason = j_reason_reg;
+assign ev_hit = emit && j_hit_reg;
+assign ev_miss = emit && j_miss_reg;
+
+assign desc_rd = state_reg == S_IDLE && !tbl_req && desc_valid;
+
+// descriptor: len, reason, ingress port, flow, tick, l3, l4, flags (LE bytes)
+wire        dsc_flow = v_kind_reg == V_LOOKUP && hit_reg;
+wire [7:0]  dsc_port = inject_reg ? PORTS[7:0] : {4'd0, port_reg};
+wire [127:0] dsc = {8'd0,
+                    v_ip_reg ? v_flags_reg : 8'd0,
+                    v_ip_reg ? v_l4_reg : 8'd0,
+                    v_ip_reg ? v_l3_reg : 8'd0,
+                    tick[31:0],
+                    dsc_flow, dsc_flow && m_reply_reg, 8'd0, dsc_flow ? m_flow_reg : 22'd0,
+                    dsc_port, 4'd0, f_reason, len_reg};
+
 always @(posedge clk) begin
-    done_reg <= tbl_req && !done_reg;
-    if (rst) done_reg <= 1'b0;
+    case (state_reg)
+        S_IDLE: begin
+            if (tbl_req) begin
+                t_err_reg <= !t_idx_ok;
+                t_rd_reg <= t_op == OP_KEY_READ || t_op == OP_FLOW_READ ||
+                            t_op == OP_NH_READ;
+                t_op_reg <= t_op;
+                t_keysel_reg <= {t_sub, t_way};
+                state_reg <= S_TBL;
+            end else if (desc_valid) begin
+                hdr_reg <= d[DESC_W-1 -: 1024];
+                len_reg <= d[25 +: 16];
+                beats_reg <= d[9 +: 16];
+                port_reg <= d[5 +: 4];
+                lookup_reg <= d[4];
+                inject_reg <= d[3];
+                bad_reg <= d[2];
+                dis_reg <= d[1];
+                over_reg <= d[0];
+                state_reg <= S_PARSE;
+            end
+        end
+        S_TBL: state_reg <= S_IDLE;
+        S_PARSE: begin
+            v_kind_reg <= pv_kind;
+            v_reason_reg <= pv_reason;
+            v_ip_reg <= pv_ip;
+            v_vlan_reg <= p_vlan;
+            v_l3_reg <= {1'b0, p_l3};
+            v_l4_reg <= p_d_l4;
+            v_flags_reg <= p_d_flags;
+            k_saddr_reg <= p_saddr;
+            k_daddr_reg <= p_daddr;
+            k_sport_reg <= p_is_icmp ? p_icmp_id : p_sport;
+            k_dport_reg <= p_is_icmp ? 16'd0 : p_dport;
+            k_proto_reg <= p_proto;
+            v_ttl_reg <= p_ttl;
+            v_tcp_reg <= p_is_tcp;
+            v_icmp_reg <= p_is_icmp;
+            hit_reg <= 1'b0;
+            m_found_reg <= 1'b0;
+            m_flow_reg <= 22'd0;
+            m_reply_reg <= 1'b0;
+            state_reg <= pv_kind == V_LOOKUP ? S_HASH : S_DECIDE;
+        end
+        S_HASH: state_reg <= S_KEY;
+        S_KEY: begin
+            m_found_reg <= m_found;
+            m_flow_reg <= m_flow;
+            m_reply_reg <= m_reply;
+            state_reg <= S_FLOW;
+        end
+        S_FLOW: begin
+            hit_reg <= hit;
+            dir_reg <= f_dir[98:0];
+            nh_ok_reg <= ({24'd0, nh_index} >> NL) == 32'd0;
+            state_reg <= S_NH;
+        end
+        S_NH: state_reg <= S_DECIDE;
+        S_DECIDE: begin
+            j_kind_reg <= f_kind;
+            j_port_reg <= f_port;
+            j_beats_reg <= beats_reg > MAX_BEATS ? MAX_BEATS[15:0] : beats_reg;
+            j_replace_reg <= v_kind_reg == V_LOOKUP && f_kind == KIND_PORT;
+            j_beat0_reg <= v_vlan_reg ? rw18 : rw14;
+            j_desc_reg <= dsc;
+            j_reason_reg <= f_reason;
+            j_hit_reg <= v_kind_reg == V_LOOKUP && hit_reg;
+            j_miss_reg <= v_kind_reg == V_LOOKUP && !hit_reg;
+            state_reg <= S_EMIT;
+        end
+        S_EMIT: if (job_ready) state_reg <= S_IDLE;
+        default: state_reg <= S_IDLE;
+    endcase
+
+    if (rst) begin
+        state_reg <= S_IDLE;
+    end
 end
 
 endmodule
