@@ -44,7 +44,8 @@ int ctnic_dev_err(struct ctnic_dev *dev, int code, const char *fmt, ...)
 
 /* The backends, in the order URIs are matched: one X(name) per backend. */
 #define CTNIC_BACKENDS \
-	X(sim)
+	X(sim) \
+	X(pci)
 
 #define X(name) extern const struct ctnic_backend_ops ctnic_backend_##name;
 CTNIC_BACKENDS
