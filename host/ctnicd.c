@@ -113,6 +113,7 @@ static int read_config(const char *path, char **specs, int *nspecs)
 			fprintf(stderr, "ctnicd: config %s line %d: more than %d flows\n", path, lineno, SPECS_MAX);
 			goto fail;
 		}
+		p[strcspn(p, "\r\n")] = '\0';
 		specs[n++] = strdup(p + 5);
 	}
 	fclose(f);

@@ -245,8 +245,10 @@ void Card::half(int clk)
 {
 	top_->clk = (uint8_t)clk;
 	top_->eval();
+	/* Counted apart from cycle_, which restarts at 0 after reset: VCD time only moves forward. */
+	halves_++;
 	if (vcd_)
-		vcd_->dump((2 * cycle_ + (clk ? 1 : 2)) * HALF_PERIOD);
+		vcd_->dump(halves_ * HALF_PERIOD);
 }
 
 void Card::step()

@@ -83,6 +83,7 @@ private:
 	VerilatedVcdC *vcd_ = nullptr;
 	Sink sink_;
 	uint64_t cycle_ = 0;
+	uint64_t halves_ = 0; /* half cycles since power-on, the VCD's time */
 	uint64_t pace_ = 0;
 	uint64_t quiet_ = 0; /* cycles left before the pipeline counts as drained */
 	RxPort rx_[CARD_PORTS];

@@ -1,0 +1,15 @@
+# tests/system: the whole chain (ctnic-sim with the RTL, ctnicd, ctnicctl,
+# libctnic) driven by test programs that print TAP.
+SYSTEST_DIR  := $(B)/tests/system
+SYSTEST_LIB  := $(SYSTEST_DIR)/frames.o $(SYSTEST_DIR)/harness.o
+SYSTEM_TEST  := $(SYSTEST_DIR)/system_test
+
+$(SYSTEST_DIR)/%.o: tests/system/%.c $(wildcard tests/system/*.h) $(wildcard driver/include/*.h) $(wildcard host/*.h)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -Isim/ctnic-sim -c $< -o $@
+
+$(SYSTEM_TEST): $(SYSTEST_DIR)/system_test.o $(SYSTEST_LIB) $(LIBCTNIC)
+	$(CC) $(LDFLAGS) -o $@ $^ -lpcap $(LIBCTNIC_LIBS)
+
+TEST_BINS  += $(SYSTEM_TEST) $(CTNIC_SIM) $(CTNICD) $(CTNICCTL)
+TEST_PROGS += "$(SYSTEM_TEST) $(CTNIC_SIM) $(CTNICD) $(CTNICCTL)"

@@ -1,0 +1,376 @@
+/*
+ * system_test - a pcap through the whole chain: ctnic-sim running the RTL,
+ * ctnicd installing a DNAT and an SNAT flow through libctnic, ctnicctl
+ * reading the card through ctnicd.
+ *
+ * The test writes the input pcaps itself, and builds every frame the card
+ * must send from scratch (tests/system/frames.c: checksums over the whole
+ * packet, not updated), then compares the output pcaps byte for byte. A
+ * packet that matches no flow must reach the host path unmodified, led by
+ * the punt descriptor the contract gives.
+ *
+ * usage: system_test CTNIC-SIM CTNICD CTNICCTL
+ */
+#include <pcap/pcap.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "ctnic_flow.h"
+#include "ctnic_regs.h"
+#include "frames.h"
+#include "harness.h"
+
+#define MAX_FRAMES 16
+#define FRAME_CAP 2048
+
+struct frame {
+	uint8_t b[FRAME_CAP];
+	size_t len;
+};
+
+struct frames {
+	struct frame f[MAX_FRAMES];
+	int n;
+};
+
+static const uint8_t MAC_CLIENT[6] = { 0x02, 0, 0, 0, 0, 0x07 };  /* the client, on port 0 */
+static const uint8_t MAC_GW0[6] = { 0x02, 0, 0, 0, 0, 0x01 };     /* the card on port 0 */
+static const uint8_t MAC_GW1[6] = { 0x02, 0, 0, 0, 1, 0x01 };     /* the card on port 1 */
+static const uint8_t MAC_SERVER[6] = { 0x02, 0, 0, 0, 1, 0x0a };  /* the server, on port 1 */
+
+/* The flows, as ctnicd's config says them. */
+static const char CONFIG[] =
+	"# DNAT: the client reaches 203.0.113.10:80, served by 192.0.2.10:8080; MACs rewritten\n"
+	"flow proto=tcp src=198.51.100.7:40000 dst=203.0.113.10:80 dnat=192.0.2.10:8080 "
+	"out=1 reply-out=0 out-mac=02:00:00:00:01:0a/02:00:00:00:01:01 "
+	"reply-mac=02:00:00:00:00:07/02:00:00:00:00:01\n"
+	"# SNAT: 192.0.2.20:5000 leaves as 198.51.100.1:61000; TTL kept, MACs as they came\n"
+	"flow proto=udp src=192.0.2.20:5000 dst=203.0.113.53:53 snat=198.51.100.1:61000 "
+	"out=1 reply-out=0 ttl=keep\n";
+
+static void add(struct frames *fs, const struct tframe *t)
+{
+	struct frame *f = &fs->f[fs->n++];
+
+	f->len = tframe_build(t, f->b, sizeof(f->b));
+	if (!f->len)
+		abort();
+}
+
+static struct tframe tcp(const char *s, uint16_t sp, const char *d, uint16_t dp, const char *payload)
+{
+	struct tframe t = { .saddr = tframe_addr(s), .daddr = tframe_addr(d), .sport = sp, .dport = dp,
+			    .proto = 6, .ttl = 64, .ip_id = 0x1234, .tcp_flags = 0x18 /* PSH ACK */,
+			    .seq = 1000, .ack = 2000, .payload = (const uint8_t *)payload,
+			    .plen = strlen(payload) };
+	return t;
+}
+
+static struct tframe udp(const char *s, uint16_t sp, const char *d, uint16_t dp, const char *payload)
+{
+	struct tframe t = { .saddr = tframe_addr(s), .daddr = tframe_addr(d), .sport = sp, .dport = dp,
+			    .proto = 17, .ttl = 64, .ip_id = 0x4321, .payload = (const uint8_t *)payload,
+			    .plen = strlen(payload) };
+	return t;
+}
+
+static void macs(struct tframe *t, const uint8_t dst[6], const uint8_t src[6])
+{
+	memcpy(t->dmac, dst, 6);
+	memcpy(t->smac, src, 6);
+}
+
+/* Inputs per port, and what must come out of each port and the host path. */
+static void build_traffic(struct frames in[2], struct frames out[2], struct frames *host)
+{
+	struct tframe t;
+
+	/* DNAT, original direction: client -> VIP on port 0, leaves port 1 to the server. */
+	t = tcp("198.51.100.7", 40000, "203.0.113.10", 80, "GET / HTTP/1.0\r\n\r\n");
+	macs(&t, MAC_GW0, MAC_CLIENT);
+	add(&in[0], &t);
+	t.daddr = tframe_addr("192.0.2.10");
+	t.dport = 8080;
+	t.ttl = 63;
+	macs(&t, MAC_SERVER, MAC_GW1);
+	add(&out[1], &t);
+
+	/* DNAT, reply: server -> client on port 1, leaves port 0 from the VIP. */
+	t = tcp("192.0.2.10", 8080, "198.51.100.7", 40000, "HTTP/1.0 200 OK\r\n\r\nhello");
+	macs(&t, MAC_GW1, MAC_SERVER);
+	add(&in[1], &t);
+	t.saddr = tframe_addr("203.0.113.10");
+	t.sport = 80;
+	t.ttl = 63;
+	macs(&t, MAC_CLIENT, MAC_GW0);
+	add(&out[0], &t);
+
+	/* SNAT, original direction, with a UDP checksum and then with none (0 must stay 0). */
+	for (int zero = 0; zero < 2; zero++) {
+		t = udp("192.0.2.20", 5000, "203.0.113.53", 53, zero ? "no checksum" : "query");
+		t.udp_zero_csum = zero;
+		macs(&t, MAC_GW0, MAC_CLIENT);
+		add(&in[0], &t);
+		t.saddr = tframe_addr("198.51.100.1");
+		t.sport = 61000;
+		add(&out[1], &t);
+	}
+
+	/* SNAT, reply: back to the inside host. */
+	t = udp("203.0.113.53", 53, "198.51.100.1", 61000, "answer");
+	macs(&t, MAC_GW1, MAC_SERVER);
+	add(&in[1], &t);
+	t.daddr = tframe_addr("192.0.2.20");
+	t.dport = 5000;
+	add(&out[0], &t);
+
+	/* A miss: no flow, so the host gets it as it came. */
+	t = udp("198.51.100.99", 1234, "203.0.113.99", 9, "nobody knows me");
+	macs(&t, MAC_GW0, MAC_CLIENT);
+	add(&in[0], &t);
+	add(host, &t);
+}
+
+static int write_pcap(const char *path, const struct frames *fs)
+{
+	pcap_t *p = pcap_open_dead(DLT_EN10MB, 65535);
+	pcap_dumper_t *d = p ? pcap_dump_open(p, path) : NULL;
+
+	if (!d)
+		return -1;
+	for (int i = 0; i < fs->n; i++) {
+		struct pcap_pkthdr h = { .ts = { .tv_sec = 1, .tv_usec = i }, .caplen = (bpf_u_int32)fs->f[i].len,
+					 .len = (bpf_u_int32)fs->f[i].len };
+		pcap_dump((u_char *)d, &h, fs->f[i].b);
+	}
+	pcap_dump_close(d);
+	pcap_close(p);
+	return 0;
+}
+
+/* Reads a pcap; link type into *dlt. -1 when it cannot be read. */
+static int read_pcap(const char *path, struct frames *fs, int *dlt)
+{
+	char eb[PCAP_ERRBUF_SIZE];
+	pcap_t *p = pcap_open_offline(path, eb);
+	struct pcap_pkthdr *h;
+	const u_char *data;
+
+	fs->n = 0;
+	if (!p) {
+		tap_diag("%s", eb);
+		return -1;
+	}
+	*dlt = pcap_datalink(p);
+	while (pcap_next_ex(p, &h, &data) == 1 && fs->n < MAX_FRAMES) {
+		struct frame *f = &fs->f[fs->n++];
+
+		f->len = h->caplen < sizeof(f->b) ? h->caplen : sizeof(f->b);
+		memcpy(f->b, data, f->len);
+	}
+	pcap_close(p);
+	return 0;
+}
+
+static int same_frames(const char *what, const struct frames *got, const struct frames *want)
+{
+	int ok = got->n == want->n;
+
+	if (!ok)
+		tap_diag("%s: %d frames, expected %d", what, got->n, want->n);
+	for (int i = 0; i < got->n && i < want->n; i++) {
+		const struct frame *g = &got->f[i], *w = &want->f[i];
+		size_t j = 0;
+
+		if (g->len == w->len && !memcmp(g->b, w->b, g->len))
+			continue;
+		ok = 0;
+		while (j < g->len && j < w->len && g->b[j] == w->b[j])
+			j++;
+		tap_diag("%s frame %d: %zu bytes, expected %zu; first difference at byte %zu: 0x%02x, expected 0x%02x",
+			 what, i, g->len, w->len, j, j < g->len ? g->b[j] : 0, j < w->len ? w->b[j] : 0);
+	}
+	return ok;
+}
+
+/* Sends one line to ctnicd's control socket and returns its answer line. */
+static int ctl_call(const char *sock, const char *req, size_t reqlen, char *ans, size_t cap)
+{
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	int fd = socket(AF_UNIX, SOCK_STREAM, 0);
+	size_t len = 0;
+
+	snprintf(sa.sun_path, sizeof(sa.sun_path), "%s", sock);
+	if (fd < 0 || connect(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0 ||
+	    send(fd, req, reqlen, MSG_NOSIGNAL) != (ssize_t)reqlen) {
+		if (fd >= 0)
+			close(fd);
+		return -1;
+	}
+	while (len < cap - 1 && !memchr(ans, '\n', len)) {
+		ssize_t n = recv(fd, ans + len, cap - 1 - len, 0);
+		if (n <= 0)
+			break;
+		len += (size_t)n;
+	}
+	ans[len] = '\0';
+	close(fd);
+	return memchr(ans, '\n', len) ? 0 : -1;
+}
+
+static void test_control_socket_refuses_malformed(const char *sock)
+{
+	static const struct {
+		const char *req, *name;
+	} bad[] = {
+		{ "this is not json\n", "text that is not JSON" },
+		{ "[1,2,3]\n", "a JSON array" },
+		{ "{\"cmd\":5}\n", "a cmd that is not a string" },
+		{ "{\"cmd\":\"no-such-command\"}\n", "an unknown command" },
+		{ "{\"cmd\":\"device\"\n", "a truncated object" },
+	};
+	char ans[4096];
+	char *big;
+
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		int rc = ctl_call(sock, bad[i].req, strlen(bad[i].req), ans, sizeof(ans));
+		tap(rc == 0 && strstr(ans, "\"ok\":false") && strstr(ans, "\"error\":\""),
+		    "ctnicd answers %s with an error", bad[i].name);
+		if (rc == 0)
+			tap_diag("answer: %s", strtok(ans, "\n"));
+	}
+	/* A line over the limit is refused, and the daemon lives on. */
+	big = malloc(70000);
+	memset(big, 'x', 69999);
+	big[69999] = '\n';
+	tap(ctl_call(sock, big, 70000, ans, sizeof(ans)) == 0 && strstr(ans, "\"ok\":false"),
+	    "ctnicd refuses a request line longer than 64 KiB");
+	free(big);
+	tap(ctl_call(sock, "{\"cmd\":\"device\",\"id\":7}\n", 25, ans, sizeof(ans)) == 0 &&
+		    strstr(ans, "\"ok\":true") && strstr(ans, "\"id\":7"),
+	    "ctnicd still serves device after malformed requests, echoing the request id");
+}
+
+int main(int argc, char **argv)
+{
+	struct frames in[2] = { 0 }, want[2] = { 0 }, want_host = { 0 }, got;
+	char sim_sock[128], d_sock[128], cfg[128], paths[6][128], log_sim[128], log_d[128], out[4096], expect[128];
+	const char *dir;
+	pid_t sim, d = -1;
+	int dlt, st;
+	FILE *f;
+
+	if (argc != 4) {
+		fprintf(stderr, "usage: %s CTNIC-SIM CTNICD CTNICCTL\n", argv[0]);
+		return 2;
+	}
+	dir = th_tmpdir("sys");
+	snprintf(sim_sock, sizeof(sim_sock), "%s/sim.sock", dir);
+	snprintf(d_sock, sizeof(d_sock), "%s/ctnicd.sock", dir);
+	snprintf(cfg, sizeof(cfg), "%s/ctnicd.conf", dir);
+	snprintf(log_sim, sizeof(log_sim), "%s/sim.log", dir);
+	snprintf(log_d, sizeof(log_d), "%s/ctnicd.log", dir);
+	static const char *const names[6] = { "in0.pcap", "in1.pcap", "out0.pcap", "out1.pcap", "host.pcap", "host-desc.pcap" };
+	for (int i = 0; i < 6; i++)
+		snprintf(paths[i], sizeof(paths[i]), "%s/%s", dir, names[i]);
+
+	build_traffic(in, want, &want_host);
+	if (write_pcap(paths[0], &in[0]) < 0 || write_pcap(paths[1], &in[1]) < 0 || !(f = fopen(cfg, "w"))) {
+		tap(0, "test inputs written");
+		return tap_done();
+	}
+	fputs(CONFIG, f);
+	fclose(f);
+
+	char in0[160], in1[160], o0[160], o1[160];
+	snprintf(in0, sizeof(in0), "0=%s", paths[0]);
+	snprintf(in1, sizeof(in1), "1=%s", paths[1]);
+	snprintf(o0, sizeof(o0), "0=%s", paths[2]);
+	snprintf(o1, sizeof(o1), "1=%s", paths[3]);
+	char *sim_argv[] = { argv[1], "--socket", sim_sock, "--in", in0, "--in", in1, "--out", o0, "--out", o1,
+			     "--host", paths[4], "--host-desc", paths[5], "--exit-when-done", NULL };
+	sim = th_spawn(sim_argv, log_sim);
+	if (!tap(th_wait_path(sim_sock, sim, 30000) == 0, "ctnic-sim starts and listens")) {
+		th_diag_file(log_sim);
+		th_wait(sim, 1000);
+		th_cleanup();
+		return tap_done();
+	}
+
+	char uri[160];
+	snprintf(uri, sizeof(uri), "sim:%s", sim_sock);
+	char *d_argv[] = { argv[2], "--device", uri, "--socket", d_sock, "--config", cfg, NULL };
+	d = th_spawn(d_argv, log_d);
+	int d_up = th_wait_path(d_sock, d, 60000) == 0;
+	if (!tap(d_up, "ctnicd installs the DNAT and SNAT flows, enables the ports and serves its socket"))
+		th_diag_file(log_d);
+
+	if (d_up) {
+		char *ctl_argv[] = { argv[3], "-s", d_sock, "device", NULL };
+
+		st = th_run(ctl_argv, out, sizeof(out), 20000);
+		tap(st == 0, "ctnicctl device exits 0");
+		snprintf(expect, sizeof(expect), "id        0x%08x (CTNC)\n", CTNIC_REG_ID_RESET);
+		tap(strstr(out, expect) != NULL, "ctnicctl device prints the RTL's id 0x%08x", CTNIC_REG_ID_RESET);
+		snprintf(expect, sizeof(expect), "version   %u.%u.%u (0x%08x)\n",
+			 (CTNIC_REG_VERSION_RESET & CTNIC_VERSION_MAJOR_MASK) >> CTNIC_VERSION_MAJOR_SHIFT,
+			 (CTNIC_REG_VERSION_RESET & CTNIC_VERSION_MINOR_MASK) >> CTNIC_VERSION_MINOR_SHIFT,
+			 CTNIC_REG_VERSION_RESET & CTNIC_VERSION_PATCH_MASK, CTNIC_REG_VERSION_RESET);
+		tap(strstr(out, expect) != NULL, "ctnicctl device prints the RTL's version %s", expect + 10);
+		tap(strstr(out, "\ntick      ") && strstr(out, "\nports     2 "),
+		    "ctnicctl device prints the tick counter and the capacities");
+		tap_diag("ctnicctl device printed:");
+		for (char *l = strtok(out, "\n"); l; l = strtok(NULL, "\n"))
+			tap_diag("  %s", l);
+
+		test_control_socket_refuses_malformed(d_sock);
+
+		kill(d, SIGTERM);
+		st = th_wait(d, 20000);
+		tap(st >= 0 && WIFEXITED(st) && WEXITSTATUS(st) == 0, "ctnicd exits 0 on SIGTERM");
+		tap(access(d_sock, F_OK) != 0, "ctnicd removes its control socket when it stops");
+	} else {
+		th_wait(d, 1000);
+		kill(sim, SIGTERM);
+	}
+
+	st = th_wait(sim, 120000);
+	if (!tap(d_up && st >= 0 && WIFEXITED(st) && WEXITSTATUS(st) == 0,
+		 "ctnic-sim feeds every input, drains and exits 0 by itself"))
+		th_diag_file(log_sim);
+
+	for (int p = 0; p < 2; p++) {
+		char what[32];
+		snprintf(what, sizeof(what), "port %d", p);
+		tap(read_pcap(paths[2 + p], &got, &dlt) == 0 && dlt == DLT_EN10MB && same_frames(what, &got, &want[p]),
+		    "port %d sends exactly the %s frames, translated, with checksums equal to ones computed from scratch",
+		    p, p ? "DNAT original, SNAT original (one with UDP checksum 0 kept 0)" : "DNAT reply and SNAT reply");
+	}
+	tap(read_pcap(paths[4], &got, &dlt) == 0 && dlt == DLT_EN10MB && same_frames("host", &got, &want_host),
+	    "the miss reaches the host path unmodified, and nothing else does");
+
+	int desc_ok = read_pcap(paths[5], &got, &dlt) == 0 && dlt == DLT_USER0 && got.n == 1 &&
+		      got.f[0].len == CTNIC_PUNT_DESC_BYTES + want_host.f[0].len;
+	if (desc_ok) {
+		struct ctnic_punt_desc pd;
+		const uint8_t *frame = want_host.f[0].b;
+
+		ctnic_punt_desc_unpack(got.f[0].b, &pd);
+		tap_diag("descriptor: len %u reason %u port %u flow_valid %d l3 %u l4 %u flags 0x%02x tick %u",
+			 pd.len, pd.reason, pd.port, pd.flow_valid, pd.l3_off, pd.l4_off, pd.tcp_flags, pd.tick);
+		desc_ok = pd.len == want_host.f[0].len && pd.reason == CTNIC_PUNT_MISS && pd.port == 0 &&
+			  !pd.flow_valid && pd.l3_off == 14 && pd.l4_off == 14 + 4 * (frame[14] & 15) &&
+			  pd.tcp_flags == 0 && got.f[0].b[15] == 0 &&
+			  !memcmp(got.f[0].b + CTNIC_PUNT_DESC_BYTES, frame, want_host.f[0].len);
+	}
+	tap(desc_ok, "the miss carries its punt descriptor: length, reason MISS, ingress port 0, no flow, L3 and L4 offsets");
+	th_cleanup();
+	return tap_done();
+}
