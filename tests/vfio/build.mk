@@ -4,7 +4,7 @@
 #  - run-qemu-test.sh: the layer against a real kernel. Boots Debian's kernel
 #    under QEMU (TCG) with an emulated IOMMU and QEMU's edu and e1000e devices;
 #    the guest programs are built without sanitizers (vfio-guest static,
-#    pci-guest dynamic: Debian has no static libpci).
+#    pci-guest dynamic, with all of libctnic: Debian has no static libpci).
 # The kernel package is cached per BUILD_ROOT, shared by san and rel builds.
 
 VFIO_T        := $(B)/tests/vfio
@@ -21,9 +21,10 @@ $(VFIO_T)/vfio-guest: tests/vfio/vfio_guest.c $(VFIO_LAYER_SRCS) $(VFIO_HDRS)
 	@mkdir -p $(dir $@)
 	$(CC) $(VFIO_GUEST_CFLAGS) -static tests/vfio/vfio_guest.c $(VFIO_LAYER_SRCS) -o $@
 
-$(VFIO_T)/pci-guest: tests/vfio/pci_guest.c driver/src/pci.c $(VFIO_LAYER_SRCS) $(VFIO_HDRS)
+# All of libctnic, unsanitized: discovery and the pci: backend of ctnic.h.
+$(VFIO_T)/pci-guest: tests/vfio/pci_guest.c $(LIBCTNIC_SRCS) $(wildcard driver/include/*.h driver/src/*.h)
 	@mkdir -p $(dir $@)
-	$(CC) $(VFIO_GUEST_CFLAGS) tests/vfio/pci_guest.c driver/src/pci.c driver/src/pci_sysfs.c -lpci -o $@
+	$(CC) $(VFIO_GUEST_CFLAGS) -Idriver/src tests/vfio/pci_guest.c $(LIBCTNIC_SRCS) $(LIBCTNIC_LIBS) -o $@
 
 $(VFIO_T)/initramfs.cpio.gz: tests/vfio/mkinitramfs.sh tests/vfio/init $(VFIO_KENV) $(VFIO_T)/vfio-guest $(VFIO_T)/pci-guest
 	tests/vfio/mkinitramfs.sh $@ $(VFIO_KENV) $(VFIO_T)/vfio-guest $(VFIO_T)/pci-guest tests/vfio/init
