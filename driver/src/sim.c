@@ -42,9 +42,11 @@ static int send_line(struct ctnic_dev *dev, const char *line)
 
 		if (n < 0 && errno == EINTR)
 			continue;
+		if (n < 0 && (errno == EPIPE || errno == ECONNRESET))
+			return ctnic_dev_err(dev, -ECONNRESET, "ctnic-sim at %s closed the connection: the simulator exited",
+					     s->path);
 		if (n < 0)
-			return ctnic_dev_err(dev, -errno, "send to ctnic-sim at %s: %s: is the simulator still running?",
-					     s->path, strerror(errno));
+			return ctnic_dev_err(dev, -errno, "send to ctnic-sim at %s: %s", s->path, strerror(errno));
 		done += (size_t)n;
 	}
 	return 0;
@@ -178,8 +180,8 @@ static int sim_open(struct ctnic_dev *dev, const char *path)
 		return ctnic_dev_err(dev, -EINVAL, "ctnic_open %s: no socket path after 'sim:': give sim:PATH, the --socket of ctnic-sim",
 				     dev->uri);
 	if (strlen(path) >= sizeof(sa.sun_path))
-		return ctnic_dev_err(dev, -ENAMETOOLONG, "ctnic_open %s: socket path is %zu bytes, UNIX sockets take at most %zu: use a shorter path",
-				     dev->uri, strlen(path), sizeof(sa.sun_path) - 1);
+		return ctnic_dev_err(dev, -ENAMETOOLONG, "ctnic_open sim:%.40s...: socket path is %zu bytes, UNIX sockets take at most %zu: use a shorter path",
+				     path, strlen(path), sizeof(sa.sun_path) - 1);
 	if (!(s = calloc(1, sizeof(*s))))
 		return ctnic_dev_err(dev, -ENOMEM, "ctnic_open %s: out of memory", dev->uri);
 	dev->priv = s;

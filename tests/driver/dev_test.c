@@ -1,0 +1,388 @@
+/*
+ * dev_test - libctnic's device API and its sim backend, against a fake
+ * ctnic-sim (a thread speaking the protocol of sim_proto.h, told how to
+ * misbehave): URIs refused with messages that say what to do, CSR access,
+ * the table window, host memory, and every way the simulator can answer
+ * badly. The real simulator's side is tests/system/sim_proto_test.
+ */
+#include <errno.h>
+#include <pthread.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "ctnic.h"
+#include "sim_proto.h"
+
+enum fake_mode {
+	FAKE_GOOD,        /* answers like ctnic-sim, with a notification before every read answer */
+	FAKE_ERR,         /* answers R and W with ERR bus */
+	FAKE_GARBAGE,     /* answers R with a line that is no answer */
+	FAKE_HANGUP,      /* closes the connection after HELLO */
+	FAKE_OLD_VERSION, /* HELLO answer of another protocol version */
+};
+
+struct fake {
+	enum fake_mode mode;
+	char dir[64], sock[96], mem[96];
+	int lfd;
+	pthread_t thread;
+	uint32_t regs[CTNIC_BAR0_SIZE / 4];
+	unsigned requests; /* lines after HELLO */
+};
+
+static void answer(int fd, const char *fmt, ...)
+{
+	char buf[CTNIC_SIM_LINE_MAX];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(buf, sizeof(buf), fmt, ap);
+	va_end(ap);
+	if (send(fd, buf, strlen(buf), MSG_NOSIGNAL) < 0)
+		return;
+}
+
+static void *fake_main(void *arg)
+{
+	struct fake *f = arg;
+	char buf[CTNIC_SIM_LINE_MAX * 2];
+	size_t len = 0;
+	int fd = accept(f->lfd, NULL, NULL);
+
+	while (fd >= 0) {
+		char *nl = memchr(buf, '\n', len);
+		unsigned off, val;
+
+		if (!nl) {
+			ssize_t n = recv(fd, buf + len, sizeof(buf) - len, 0);
+			if (n <= 0)
+				break;
+			len += (size_t)n;
+			continue;
+		}
+		*nl = '\0';
+		if (!strncmp(buf, "HELLO ", 6)) {
+			answer(fd, "OK ctnic-sim %d mem %s 8192\n",
+			       f->mode == FAKE_OLD_VERSION ? 99 : CTNIC_SIM_PROTO_VERSION, f->mem);
+			if (f->mode == FAKE_HANGUP)
+				break;
+		} else if (f->requests++, f->mode == FAKE_ERR) {
+			answer(fd, "ERR bus no AXI4-Lite response to read 0x0000: the RTL is hung\n");
+		} else if (sscanf(buf, "R %x", &off) == 1) {
+			if (f->mode == FAKE_GARBAGE)
+				answer(fd, "HELLO THERE\n");
+			else
+				answer(fd, "EV irq 0\nOK 0x%08x\n", f->regs[off / 4]);
+		} else if (sscanf(buf, "W %x %x", &off, &val) == 2) {
+			f->regs[off / 4] = val;
+			answer(fd, "OK\n");
+		} else {
+			answer(fd, "ERR syntax what\n");
+		}
+		len -= (size_t)(nl + 1 - buf);
+		memmove(buf, nl + 1, len);
+	}
+	if (fd >= 0)
+		close(fd);
+	return NULL;
+}
+
+static struct fake *fake_start(enum fake_mode mode)
+{
+	struct fake *f = calloc(1, sizeof(*f));
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	int mfd;
+
+	assert_non_null(f);
+	f->mode = mode;
+	snprintf(f->dir, sizeof(f->dir), "/tmp/ctnic-devt-XXXXXX");
+	assert_non_null(mkdtemp(f->dir));
+	snprintf(f->sock, sizeof(f->sock), "%s/sim.sock", f->dir);
+	snprintf(f->mem, sizeof(f->mem), "%s/sim.mem", f->dir);
+	mfd = open(f->mem, O_RDWR | O_CREAT, 0600);
+	assert_true(mfd >= 0 && ftruncate(mfd, 8192) == 0);
+	close(mfd);
+	f->regs[CTNIC_REG_ID / 4] = CTNIC_REG_ID_RESET;
+	f->regs[CTNIC_REG_VERSION / 4] = CTNIC_REG_VERSION_RESET;
+	f->lfd = socket(AF_UNIX, SOCK_STREAM, 0);
+	snprintf(sa.sun_path, sizeof(sa.sun_path), "%s", f->sock);
+	assert_int_equal(bind(f->lfd, (struct sockaddr *)&sa, sizeof(sa)), 0);
+	assert_int_equal(listen(f->lfd, 1), 0);
+	assert_int_equal(pthread_create(&f->thread, NULL, fake_main, f), 0);
+	return f;
+}
+
+static void fake_stop(struct fake *f)
+{
+	/* A client that never connected: wake accept() with one that leaves at once. */
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	int fd = socket(AF_UNIX, SOCK_STREAM, 0);
+
+	snprintf(sa.sun_path, sizeof(sa.sun_path), "%s", f->sock);
+	if (connect(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0) {
+		/* already past accept */
+	}
+	close(fd);
+	pthread_join(f->thread, NULL);
+	close(f->lfd);
+	unlink(f->sock);
+	unlink(f->mem);
+	rmdir(f->dir);
+	free(f);
+}
+
+static struct ctnic_dev *open_fake(struct fake *f)
+{
+	struct ctnic_dev *dev;
+	char uri[128], err[CTNIC_ERR_LEN];
+
+	snprintf(uri, sizeof(uri), "sim:%s", f->sock);
+	assert_int_equal(ctnic_open(&dev, uri, err, sizeof(err)), 0);
+	return dev;
+}
+
+static void expect_open_fails(const char *uri, int code, const char *needle1, const char *needle2)
+{
+	struct ctnic_dev *dev = (struct ctnic_dev *)1;
+	char err[CTNIC_ERR_LEN] = "";
+
+	assert_int_equal(ctnic_open(&dev, uri, err, sizeof(err)), code);
+	assert_null(dev);
+	print_message("# %s -> %s\n", uri, err);
+	assert_non_null(strstr(err, needle1));
+	assert_non_null(strstr(err, needle2));
+}
+
+static void test_empty_uri_is_refused_with_the_schemes_to_use(void **state)
+{
+	(void)state;
+	expect_open_fails("", -EINVAL, "empty device URI", "sim:PATH");
+}
+
+static void test_uri_without_scheme_is_refused(void **state)
+{
+	(void)state;
+	expect_open_fails("/tmp/sim.sock", -EINVAL, "has no scheme", "sim:PATH");
+}
+
+static void test_unknown_scheme_is_refused_by_name(void **state)
+{
+	(void)state;
+	expect_open_fails("tap:eth0", -EINVAL, "unknown scheme 'tap'", "sim:PATH");
+}
+
+static void test_sim_uri_without_path_is_refused(void **state)
+{
+	(void)state;
+	expect_open_fails("sim:", -EINVAL, "no socket path", "sim:PATH");
+}
+
+static void test_sim_path_longer_than_a_unix_socket_takes_is_refused(void **state)
+{
+	char uri[200];
+
+	(void)state;
+	memset(uri, 'a', sizeof(uri) - 1);
+	uri[sizeof(uri) - 1] = '\0';
+	memcpy(uri, "sim:/", 5);
+	expect_open_fails(uri, -ENAMETOOLONG, "socket path is", "use a shorter path");
+}
+
+static void test_missing_simulator_says_to_start_it(void **state)
+{
+	(void)state;
+	expect_open_fails("sim:/nonexistent/ctnic-sim.sock", -ENOENT, "/nonexistent/ctnic-sim.sock",
+			  "start ctnic-sim");
+}
+
+static void test_hello_of_another_protocol_version_is_refused(void **state)
+{
+	struct fake *f = fake_start(FAKE_OLD_VERSION);
+	char uri[128], err[CTNIC_ERR_LEN];
+	struct ctnic_dev *dev;
+
+	(void)state;
+	snprintf(uri, sizeof(uri), "sim:%s", f->sock);
+	assert_int_equal(ctnic_open(&dev, uri, err, sizeof(err)), -EPROTO);
+	assert_non_null(strstr(err, "not ctnic-sim protocol"));
+	fake_stop(f);
+}
+
+static void test_csr_write_then_read_skips_notifications(void **state)
+{
+	struct fake *f = fake_start(FAKE_GOOD);
+	struct ctnic_dev *dev = open_fake(f);
+	uint32_t v = 0;
+
+	(void)state;
+	assert_int_equal(ctnic_csr_write(dev, CTNIC_REG_SCRATCH, 0xdeadbeef), 0);
+	assert_int_equal(ctnic_csr_read(dev, CTNIC_REG_SCRATCH, &v), 0);
+	assert_int_equal(v, 0xdeadbeef);
+	assert_int_equal(ctnic_csr_read(dev, CTNIC_REG_ID, &v), 0);
+	assert_int_equal(v, CTNIC_REG_ID_RESET);
+	ctnic_close(dev);
+	fake_stop(f);
+}
+
+static void test_unaligned_or_outside_bar0_offsets_never_reach_the_card(void **state)
+{
+	struct fake *f = fake_start(FAKE_GOOD);
+	struct ctnic_dev *dev = open_fake(f);
+	uint32_t v;
+
+	(void)state;
+	assert_int_equal(ctnic_csr_read(dev, 0x2, &v), -EINVAL);
+	assert_non_null(strstr(ctnic_last_error(dev), "not an aligned BAR0 offset"));
+	assert_int_equal(ctnic_csr_write(dev, CTNIC_BAR0_SIZE, 1), -EINVAL);
+	/* A request sent would have been answered (and counted) before the call returned. */
+	assert_int_equal(f->requests, 0);
+	ctnic_close(dev);
+	fake_stop(f);
+}
+
+static void test_simulator_error_answer_becomes_an_error_with_its_reason(void **state)
+{
+	struct fake *f = fake_start(FAKE_ERR);
+	struct ctnic_dev *dev = open_fake(f);
+	uint32_t v;
+
+	(void)state;
+	assert_int_equal(ctnic_csr_read(dev, CTNIC_REG_ID, &v), -EIO);
+	assert_non_null(strstr(ctnic_last_error(dev), "ctnic-sim refused: bus no AXI4-Lite response"));
+	ctnic_close(dev);
+	fake_stop(f);
+}
+
+static void test_answer_that_is_not_the_protocol_is_a_protocol_error(void **state)
+{
+	struct fake *f = fake_start(FAKE_GARBAGE);
+	struct ctnic_dev *dev = open_fake(f);
+	uint32_t v;
+
+	(void)state;
+	assert_int_equal(ctnic_csr_read(dev, CTNIC_REG_ID, &v), -EPROTO);
+	assert_non_null(strstr(ctnic_last_error(dev), "unexpected answer 'HELLO THERE'"));
+	ctnic_close(dev);
+	fake_stop(f);
+}
+
+static void test_simulator_exit_is_reported_not_hung_on(void **state)
+{
+	struct fake *f = fake_start(FAKE_HANGUP);
+	struct ctnic_dev *dev = open_fake(f);
+	uint32_t v;
+
+	(void)state;
+	assert_int_equal(ctnic_csr_read(dev, CTNIC_REG_ID, &v), -ECONNRESET);
+	assert_non_null(strstr(ctnic_last_error(dev), "the simulator exited"));
+	ctnic_close(dev);
+	fake_stop(f);
+}
+
+static void test_host_memory_is_the_simulator_file_shared(void **state)
+{
+	struct fake *f = fake_start(FAKE_GOOD);
+	struct ctnic_dev *dev = open_fake(f);
+	uint8_t byte = 0;
+	uint64_t dev_addr = 1;
+	size_t len = 0;
+	void *base = NULL;
+	int fd;
+
+	(void)state;
+	assert_int_equal(ctnic_host_mem(dev, &base, &len, &dev_addr), 0);
+	assert_int_equal(len, 8192);
+	assert_int_equal(dev_addr, 0);
+	((uint8_t *)base)[4097] = 0xa5;
+	fd = open(f->mem, O_RDONLY);
+	assert_true(fd >= 0);
+	assert_int_equal(pread(fd, &byte, 1, 4097), 1);
+	close(fd);
+	assert_int_equal(byte, 0xa5);
+	ctnic_close(dev);
+	fake_stop(f);
+}
+
+static void test_table_error_bit_fails_the_operation(void **state)
+{
+	struct fake *f = fake_start(FAKE_GOOD);
+	struct ctnic_dev *dev = open_fake(f);
+	struct ctnic_key_entry e = { .valid = true, .flow_id = 3, .key = { .saddr = 0xc0000201, .proto = 6 } };
+
+	(void)state;
+	f->regs[CTNIC_REG_TBL_STATUS / 4] = CTNIC_TBL_STATUS_ERROR_MASK;
+	assert_int_equal(ctnic_key_write(dev, 9999, &e), -EIO);
+	assert_non_null(strstr(ctnic_last_error(dev), "key_write of entry 9999"));
+	assert_non_null(strstr(ctnic_last_error(dev), "refused by the card"));
+	ctnic_close(dev);
+	fake_stop(f);
+}
+
+static void test_key_write_fills_the_window_with_packed_words_then_commands(void **state)
+{
+	struct fake *f = fake_start(FAKE_GOOD);
+	struct ctnic_dev *dev = open_fake(f);
+	struct ctnic_key_entry e = { .valid = true, .reply = true, .flow_id = 77,
+				     .key = { 0xc6336407, 0xcb00710a, 40000, 80, 6 } };
+	uint32_t w[CTNIC_KEY_WORDS];
+
+	(void)state;
+	assert_int_equal(ctnic_key_write(dev, 42, &e), 0);
+	ctnic_key_entry_pack(&e, w);
+	for (unsigned i = 0; i < CTNIC_KEY_WORDS; i++)
+		assert_int_equal(f->regs[CTNIC_REG_TBL_DATA(i) / 4], w[i]);
+	assert_int_equal(f->regs[CTNIC_REG_TBL_INDEX / 4], 42);
+	assert_int_equal(f->regs[CTNIC_REG_TBL_CMD / 4], CTNIC_TBL_OP_KEY_WRITE);
+	ctnic_close(dev);
+	fake_stop(f);
+}
+
+static void test_dev_info_refuses_a_device_that_is_not_ctnic(void **state)
+{
+	struct fake *f = fake_start(FAKE_GOOD);
+	struct ctnic_dev *dev = open_fake(f);
+	struct ctnic_dev_info info;
+
+	(void)state;
+	f->regs[CTNIC_REG_ID / 4] = 0x12345678;
+	assert_int_equal(ctnic_dev_info(dev, &info), -ENODEV);
+	assert_non_null(strstr(ctnic_last_error(dev), "reads 0x12345678"));
+	ctnic_close(dev);
+	fake_stop(f);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_empty_uri_is_refused_with_the_schemes_to_use),
+		cmocka_unit_test(test_uri_without_scheme_is_refused),
+		cmocka_unit_test(test_unknown_scheme_is_refused_by_name),
+		cmocka_unit_test(test_sim_uri_without_path_is_refused),
+		cmocka_unit_test(test_sim_path_longer_than_a_unix_socket_takes_is_refused),
+		cmocka_unit_test(test_missing_simulator_says_to_start_it),
+		cmocka_unit_test(test_hello_of_another_protocol_version_is_refused),
+		cmocka_unit_test(test_csr_write_then_read_skips_notifications),
+		cmocka_unit_test(test_unaligned_or_outside_bar0_offsets_never_reach_the_card),
+		cmocka_unit_test(test_simulator_error_answer_becomes_an_error_with_its_reason),
+		cmocka_unit_test(test_answer_that_is_not_the_protocol_is_a_protocol_error),
+		cmocka_unit_test(test_simulator_exit_is_reported_not_hung_on),
+		cmocka_unit_test(test_host_memory_is_the_simulator_file_shared),
+		cmocka_unit_test(test_table_error_bit_fails_the_operation),
+		cmocka_unit_test(test_key_write_fills_the_window_with_packed_words_then_commands),
+		cmocka_unit_test(test_dev_info_refuses_a_device_that_is_not_ctnic),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
