@@ -32,6 +32,15 @@ struct sim {
 	size_t mem_len;
 };
 
+/* The simulator closed its end: it exited (or was killed). */
+static int gone(struct ctnic_dev *dev)
+{
+	struct sim *s = dev->priv;
+
+	return ctnic_dev_err(dev, -ECONNRESET, "ctnic-sim at %s closed the connection: the simulator exited",
+			     s->path);
+}
+
 static int send_line(struct ctnic_dev *dev, const char *line)
 {
 	struct sim *s = dev->priv;
@@ -43,8 +52,7 @@ static int send_line(struct ctnic_dev *dev, const char *line)
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n < 0 && (errno == EPIPE || errno == ECONNRESET))
-			return ctnic_dev_err(dev, -ECONNRESET, "ctnic-sim at %s closed the connection: the simulator exited",
-					     s->path);
+			return gone(dev);
 		if (n < 0)
 			return ctnic_dev_err(dev, -errno, "send to ctnic-sim at %s: %s", s->path, strerror(errno));
 		done += (size_t)n;
@@ -91,11 +99,10 @@ static int recv_line(struct ctnic_dev *dev, char *out, size_t outlen)
 
 		if (n < 0 && errno == EINTR)
 			continue;
+		if (n == 0 || (n < 0 && errno == ECONNRESET))
+			return gone(dev);
 		if (n < 0)
 			return ctnic_dev_err(dev, -errno, "recv from ctnic-sim at %s: %s", s->path, strerror(errno));
-		if (n == 0)
-			return ctnic_dev_err(dev, -ECONNRESET, "ctnic-sim at %s closed the connection: the simulator exited",
-					     s->path);
 		s->rlen += (size_t)n;
 	}
 }
