@@ -325,13 +325,13 @@ int ctnic_vfio_config_read(struct ctnic_vfio *v, unsigned off, void *buf, size_t
 {
 	if (off + len > v->cfg_size)
 		return fail(v, -EINVAL, "config read of %zu bytes at 0x%x on %s: beyond "
-				       "the %llu bytes of config space", len, off, v->bdf,
-				       (unsigned long long)v->cfg_size);
+			    "the %llu bytes of config space", len, off, v->bdf,
+			    (unsigned long long)v->cfg_size);
 	ssize_t n = pread(v->device_fd, buf, len, (off_t)(v->cfg_offset + off));
 	if (n != (ssize_t)len)
 		return fail(v, n < 0 ? -errno : -EIO,
-				       "pread of config space 0x%x+%zu on %s: %s", off, len, v->bdf,
-				       n < 0 ? strerror(errno) : "short read");
+			    "pread of config space 0x%x+%zu on %s: %s", off, len, v->bdf,
+			    n < 0 ? strerror(errno) : "short read");
 	return 0;
 }
 
@@ -339,13 +339,13 @@ int ctnic_vfio_config_write(struct ctnic_vfio *v, unsigned off, const void *buf,
 {
 	if (off + len > v->cfg_size)
 		return fail(v, -EINVAL, "config write of %zu bytes at 0x%x on %s: beyond "
-				       "the %llu bytes of config space", len, off, v->bdf,
-				       (unsigned long long)v->cfg_size);
+			    "the %llu bytes of config space", len, off, v->bdf,
+			    (unsigned long long)v->cfg_size);
 	ssize_t n = pwrite(v->device_fd, buf, len, (off_t)(v->cfg_offset + off));
 	if (n != (ssize_t)len)
 		return fail(v, n < 0 ? -errno : -EIO,
-				       "pwrite of config space 0x%x+%zu on %s: %s", off, len, v->bdf,
-				       n < 0 ? strerror(errno) : "short write");
+			    "pwrite of config space 0x%x+%zu on %s: %s", off, len, v->bdf,
+			    n < 0 ? strerror(errno) : "short write");
 	return 0;
 }
 
@@ -370,7 +370,7 @@ int ctnic_vfio_bar_map(struct ctnic_vfio *v, unsigned bar, volatile void **addr,
 {
 	if (bar >= CTNIC_VFIO_BARS)
 		return fail(v, -EINVAL, "BAR %u of %s: a PCI function has BARs 0-5", bar,
-				       v->bdf);
+			    v->bdf);
 	if (v->bar[bar].addr) {
 		*addr = v->bar[bar].addr;
 		*size = v->bar[bar].size;
@@ -379,28 +379,28 @@ int ctnic_vfio_bar_map(struct ctnic_vfio *v, unsigned bar, volatile void **addr,
 	struct vfio_region_info reg = {.argsz = sizeof(reg), .index = VFIO_PCI_BAR0_REGION_INDEX + bar};
 	if (ioctl(v->device_fd, VFIO_DEVICE_GET_REGION_INFO, &reg) < 0)
 		return fail(v, -errno, "VFIO_DEVICE_GET_REGION_INFO (BAR %u) on %s: %s",
-				       bar, v->bdf, strerror(errno));
+			    bar, v->bdf, strerror(errno));
 	if (reg.size == 0)
 		return fail(v, -ENOENT, "BAR %u of %s: not implemented by the device "
-				       "(size 0): check the BAR number against lspci -vv", bar, v->bdf);
+			    "(size 0): check the BAR number against lspci -vv", bar, v->bdf);
 	if (!(reg.flags & VFIO_REGION_INFO_FLAG_MMAP)) {
 		uint32_t raw = 0;
 		bool io = ctnic_vfio_config_read(v, PCI_BASE_ADDRESS_0 + 4 * bar, &raw, 4) == 0 &&
 			  (le32toh(raw) & PCI_BASE_ADDRESS_SPACE_IO);
 		return fail(v, -ENOTSUP,
-				       "BAR %u of %s (%llu bytes): vfio-pci does not allow mmap: %s", bar,
-				       v->bdf, (unsigned long long)reg.size,
-				       io ? "it is an I/O port BAR; only memory BARs can be mapped"
-					  : "a memory BAR smaller than a page or one the kernel protects; "
-					    "check the card's BAR layout (docs/deployment.md)");
+			    "BAR %u of %s (%llu bytes): vfio-pci does not allow mmap: %s", bar,
+			    v->bdf, (unsigned long long)reg.size,
+			    io ? "it is an I/O port BAR; only memory BARs can be mapped"
+			       : "a memory BAR smaller than a page or one the kernel protects; "
+				 "check the card's BAR layout (docs/deployment.md)");
 	}
 	void *p = mmap(NULL, reg.size, PROT_READ | PROT_WRITE, MAP_SHARED, v->device_fd,
 		       (off_t)reg.offset);
 	if (p == MAP_FAILED)
 		return fail(v, -errno,
-				       "mmap of BAR %u of %s (%llu bytes): %s: the BAR may hold the MSI-X "
-				       "table, which this kernel does not let userspace map",
-				       bar, v->bdf, (unsigned long long)reg.size, strerror(errno));
+			    "mmap of BAR %u of %s (%llu bytes): %s: the BAR may hold the MSI-X "
+			    "table, which this kernel does not let userspace map",
+			    bar, v->bdf, (unsigned long long)reg.size, strerror(errno));
 	v->bar[bar].addr = p;
 	v->bar[bar].size = reg.size;
 	*addr = p;
@@ -417,7 +417,7 @@ int ctnic_vfio_bar_unmap(struct ctnic_vfio *v, unsigned bar)
 	v->bar[bar].size = 0;
 	if (rc < 0)
 		return fail(v, -errno, "munmap of BAR %u of %s: %s", bar, v->bdf,
-				       strerror(errno));
+			    strerror(errno));
 	return 0;
 }
 
@@ -433,7 +433,7 @@ int ctnic_vfio_irq_count(struct ctnic_vfio *v, enum ctnic_vfio_irq_type type, un
 	struct vfio_irq_info info = {.argsz = sizeof(info), .index = (uint32_t)type};
 	if (ioctl(v->device_fd, VFIO_DEVICE_GET_IRQ_INFO, &info) < 0)
 		return fail(v, -errno, "VFIO_DEVICE_GET_IRQ_INFO (%s) on %s: %s",
-				       irq_name(type), v->bdf, strerror(errno));
+			    irq_name(type), v->bdf, strerror(errno));
 	*count = info.count;
 	return 0;
 }
@@ -465,14 +465,14 @@ int ctnic_vfio_irq_enable(struct ctnic_vfio *v, enum ctnic_vfio_irq_type type, u
 
 	if (type != CTNIC_VFIO_IRQ_MSI && type != CTNIC_VFIO_IRQ_MSIX)
 		return fail(v, -ENOTSUP, "interrupts of %s: INTx is not supported (it "
-				       "needs unmasking after every interrupt): use MSI or MSI-X",
-				       v->bdf);
+			    "needs unmasking after every interrupt): use MSI or MSI-X",
+			    v->bdf);
 	rc = ctnic_vfio_irq_count(v, type, &have);
 	if (rc < 0)
 		return rc;
 	if (count == 0 || count > have)
 		return fail(v, -EINVAL, "enabling %u %s vectors on %s: the device offers %u",
-				       count, irq_name(type), v->bdf, have);
+			    count, irq_name(type), v->bdf, have);
 	rc = ctnic_vfio_irq_disable(v);
 	if (rc < 0)
 		return rc;
@@ -480,23 +480,22 @@ int ctnic_vfio_irq_enable(struct ctnic_vfio *v, enum ctnic_vfio_irq_type type, u
 	int *own = calloc(count, sizeof(int));
 	if (!own)
 		return fail(v, -ENOMEM, "enabling %s on %s: out of memory", irq_name(type),
-				       v->bdf);
+			    v->bdf);
 	for (unsigned i = 0; i < count; i++)
 		own[i] = -1;
 	for (unsigned i = 0; i < count; i++) {
 		own[i] = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
 		if (own[i] < 0) {
 			rc = fail(v, -errno, "eventfd for %s vector %u of %s: %s",
-					     irq_name(type), i, v->bdf, strerror(errno));
+				  irq_name(type), i, v->bdf, strerror(errno));
 			goto fail;
 		}
 	}
 	rc = set_irqs(v, (uint32_t)type, VFIO_IRQ_SET_DATA_EVENTFD, count, own);
 	if (rc < 0) {
 		fail(v, rc, "VFIO_DEVICE_SET_IRQS (%s, %u vectors) on %s: %s%s",
-				irq_name(type), count, v->bdf, strerror(-rc),
-				rc == -ENOSPC || rc == -EINVAL ? ": the host could not allocate the vectors"
-							       : "");
+		     irq_name(type), count, v->bdf, strerror(-rc),
+		     rc == -ENOSPC || rc == -EINVAL ? ": the host could not allocate the vectors" : "");
 		goto fail;
 	}
 	v->irq_type = (int)type;
@@ -524,8 +523,8 @@ int ctnic_vfio_irq_disable(struct ctnic_vfio *v)
 	v->irq_count = 0;
 	if (rc < 0)
 		return fail(v, rc, "VFIO_DEVICE_SET_IRQS (disable %s) on %s: %s",
-				       irq_name((enum ctnic_vfio_irq_type)v->irq_type), v->bdf,
-				       strerror(-rc));
+			    irq_name((enum ctnic_vfio_irq_type)v->irq_type), v->bdf,
+			    strerror(-rc));
 	return 0;
 }
 
@@ -560,11 +559,11 @@ int ctnic_vfio_reset(struct ctnic_vfio *v)
 {
 	if (!ctnic_vfio_can_reset(v))
 		return fail(v, -ENOTSUP,
-				       "VFIO_DEVICE_RESET on %s: the device has no reset the kernel can "
-				       "use (no FLR, no PM reset, no bus reset that touches it alone): "
-				       "remove and rescan it (echo 1 > %s/bus/pci/devices/%s/remove; "
-				       "echo 1 > %s/bus/pci/rescan) or power-cycle the host",
-				       v->bdf, v->sysfs_root, v->bdf, v->sysfs_root);
+			    "VFIO_DEVICE_RESET on %s: the device has no reset the kernel can "
+			    "use (no FLR, no PM reset, no bus reset that touches it alone): "
+			    "remove and rescan it (echo 1 > %s/bus/pci/devices/%s/remove; "
+			    "echo 1 > %s/bus/pci/rescan) or power-cycle the host",
+			    v->bdf, v->sysfs_root, v->bdf, v->sysfs_root);
 	if (ioctl(v->device_fd, VFIO_DEVICE_RESET) < 0)
 		return fail(v, -errno, "VFIO_DEVICE_RESET on %s: %s: %s", v->bdf, strerror(errno),
 			    errno == EAGAIN || errno == EBUSY
