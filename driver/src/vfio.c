@@ -541,8 +541,11 @@ int ctnic_vfio_irq_wait(int fd, int timeout_ms, uint64_t *count)
 	if (n == 0)
 		return -ETIMEDOUT;
 	uint64_t c;
-	if (read(fd, &c, sizeof(c)) != (ssize_t)sizeof(c))
-		return errno ? -errno : -EIO;
+	ssize_t r = read(fd, &c, sizeof(c));
+	if (r < 0)
+		return -errno;
+	if (r != (ssize_t)sizeof(c))
+		return -EIO;
 	if (count)
 		*count = c;
 	return 0;
