@@ -14,6 +14,7 @@
 
 #include "verilated.h"
 #include "verilated_vcd_c.h"
+#include "vbits.h"
 
 namespace {
 
@@ -25,50 +26,6 @@ constexpr unsigned AXIL_TIMEOUT = 1000;
 constexpr uint64_t DRAIN_CYCLES = 4096;
 /* VCD time per half cycle, in the model's precision (1 ps): a 250 MHz clock. */
 constexpr uint64_t HALF_PERIOD = 2000;
-
-/* Byte and bit access on a Verilator port of any width (CData..QData or VlWide). */
-template <typename T, typename std::enable_if<std::is_integral<T>::value, int>::type = 0>
-uint8_t get_byte(const T &s, unsigned i)
-{
-	return (uint8_t)((uint64_t)s >> (8 * i));
-}
-
-template <typename T, typename std::enable_if<!std::is_integral<T>::value, int>::type = 0>
-uint8_t get_byte(const T &s, unsigned i)
-{
-	return (uint8_t)(s[i / 4] >> (8 * (i % 4)));
-}
-
-template <typename T, typename std::enable_if<std::is_integral<T>::value, int>::type = 0>
-void set_byte(T &s, unsigned i, uint8_t v)
-{
-	uint64_t x = (uint64_t)s;
-
-	x &= ~((uint64_t)0xff << (8 * i));
-	x |= (uint64_t)v << (8 * i);
-	s = (T)x;
-}
-
-template <typename T, typename std::enable_if<!std::is_integral<T>::value, int>::type = 0>
-void set_byte(T &s, unsigned i, uint8_t v)
-{
-	s[i / 4] = (s[i / 4] & ~(0xffu << (8 * (i % 4)))) | (uint32_t)v << (8 * (i % 4));
-}
-
-template <typename T>
-bool get_bit(const T &s, unsigned i)
-{
-	return (get_byte(s, i / 8) >> (i % 8)) & 1u;
-}
-
-template <typename T>
-void set_bit(T &s, unsigned i, bool v)
-{
-	uint8_t b = get_byte(s, i / 8);
-
-	b = (uint8_t)(v ? b | 1u << (i % 8) : b & ~(1u << (i % 8)));
-	set_byte(s, i / 8, b);
-}
 
 /* Optional AXI4-Lite signals: driven when the RTL has them. */
 template <typename T>
@@ -89,6 +46,11 @@ template <typename T>
 void set_wstrb(T *, long) {}
 
 } // namespace
+
+using vbits::get_bit;
+using vbits::get_byte;
+using vbits::set_bit;
+using vbits::set_byte;
 
 Card::Card(Sink sink, const char *vcd_path) : ctx_(new VerilatedContext), sink_(std::move(sink))
 {
