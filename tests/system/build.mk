@@ -3,6 +3,7 @@
 SYSTEST_DIR  := $(B)/tests/system
 SYSTEST_LIB  := $(SYSTEST_DIR)/frames.o $(SYSTEST_DIR)/harness.o
 SYSTEM_TEST  := $(SYSTEST_DIR)/system_test
+SIM_PROTO_TEST := $(SYSTEST_DIR)/sim_proto_test
 
 $(SYSTEST_DIR)/%.o: tests/system/%.c $(wildcard tests/system/*.h) $(wildcard driver/include/*.h) $(wildcard host/*.h)
 	@mkdir -p $(dir $@)
@@ -11,5 +12,9 @@ $(SYSTEST_DIR)/%.o: tests/system/%.c $(wildcard tests/system/*.h) $(wildcard dri
 $(SYSTEM_TEST): $(SYSTEST_DIR)/system_test.o $(SYSTEST_LIB) $(LIBCTNIC)
 	$(CC) $(LDFLAGS) -o $@ $^ -lpcap $(LIBCTNIC_LIBS)
 
-TEST_BINS  += $(SYSTEM_TEST) $(CTNIC_SIM) $(CTNICD) $(CTNICCTL)
+$(SIM_PROTO_TEST): $(SYSTEST_DIR)/sim_proto_test.o $(SYSTEST_LIB)
+	$(CC) $(LDFLAGS) -o $@ $^
+
+TEST_BINS  += $(SIM_PROTO_TEST) $(SYSTEM_TEST) $(CTNIC_SIM) $(CTNICD) $(CTNICCTL)
+TEST_PROGS += "$(SIM_PROTO_TEST) $(CTNIC_SIM)"
 TEST_PROGS += "$(SYSTEM_TEST) $(CTNIC_SIM) $(CTNICD) $(CTNICCTL)"
