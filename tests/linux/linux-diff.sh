@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# make test-linux-diff: the story through the Linux oracle, every scenario,
+# make test-linux-diff: the story through the Linux oracle, every scenario
+# (REDIRECT with real sockets, as it ends in the gateway's own stack),
 # and a report of where Linux differs from a correct NAT gateway (and from
 # ctnic, when its replay outputs are given).
 #
@@ -52,6 +53,17 @@ report() {
     echo "--- the gateway afterwards"
     cat "$dir/gw-state.txt"
   done
+  dir=$out/redirect
+  echo "=== redirect (real sockets: tests/linux/linux-redirect-live.sh)"
+  tests/linux/linux-redirect-live.sh --out "$dir" >/dev/null
+  echo "--- the client network, both directions: $dir/linux0.pcap"
+  tcpdump -nn -r "$dir/linux0.pcap" 2>/dev/null
+  echo "--- what Linux sent to the server network: $dir/linux1.pcap"
+  tcpdump -nn -r "$dir/linux1.pcap" 2>/dev/null
+  echo "--- the client and the proxy"
+  cat "$dir/client.log" "$dir/proxy.log"
+  echo "--- the gateway afterwards"
+  cat "$dir/gw-state.txt"
 }
 report | tee "$out/report.txt"
 exit "${PIPESTATUS[0]}"

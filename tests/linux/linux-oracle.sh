@@ -50,16 +50,8 @@ for b in "$GEN" "$REPLAY"; do
   [ -x "$b" ] || { echo "linux-oracle: $b not built" >&2; exit 2; }
 done
 
-# The story's addresses (the generator's defaults) and MACs.
-CLIENT=192.0.2.10       CLIENT_MAC=02:00:00:00:00:0a
-SERVICE=198.51.100.80   SERVER_MAC=02:00:00:00:00:50
-DNAT_TARGET=203.0.113.5
-GW0_ADDR=192.0.2.1/24   GW0_MAC=02:00:00:00:01:00
-GW1_ADDR=203.0.113.1/24 GW1_MAC=02:00:00:00:01:01
-GW1_ADDR2=198.51.100.1/24
-SNAT_ADDR=203.0.113.1
-# MASQUERADE takes the address of gw1 that is on the next hop's subnet.
-MASQ_ADDR=198.51.100.1
+# The story's addresses are the generator's defaults.
+. "$(dirname "$0")/topo.sh"
 
 gen_args=(--scenario dnat)
 case "$scenario" in
@@ -75,49 +67,9 @@ case "$scenario" in
 esac
 
 mkdir -p "$out"
-P=ctnic-$$
-NS_C=$P-client NS_GW=$P-gw NS_S=$P-server
-cleanup() {
-  for ns in "$NS_C" "$NS_GW" "$NS_S"; do
-    ip netns del "$ns" 2>/dev/null || true
-  done
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
-printf '%s\n' "$NS_C" "$NS_GW" "$NS_S" >"$out/netns.txt"
-
-in_ns() { local ns=$1; shift; ip netns exec "$ns" "$@"; }
-
-for ns in "$NS_C" "$NS_GW" "$NS_S"; do
-  ip netns add "$ns"
-  # No IPv6: no router solicitations or MLD reports in the captures.
-  in_ns "$ns" sysctl -qw net.ipv6.conf.all.disable_ipv6=1 net.ipv6.conf.default.disable_ipv6=1
-  ip -n "$ns" link set lo up
-done
-ip -n "$NS_C" link add c0 address $CLIENT_MAC type veth peer name gw0 netns "$NS_GW" address $GW0_MAC
-ip -n "$NS_S" link add s0 address $SERVER_MAC type veth peer name gw1 netns "$NS_GW" address $GW1_MAC
-# The client and server ends have no address: nothing answers there but the
-# recorded traffic, and they have no route anywhere.
-ip -n "$NS_C" link set c0 up
-ip -n "$NS_S" link set s0 up
-ip -n "$NS_GW" addr add $GW0_ADDR dev gw0
-ip -n "$NS_GW" addr add $GW1_ADDR dev gw1
-ip -n "$NS_GW" addr add $GW1_ADDR2 dev gw1
-ip -n "$NS_GW" link set gw0 up
-ip -n "$NS_GW" link set gw1 up
-ip -n "$NS_GW" neigh replace $CLIENT lladdr $CLIENT_MAC dev gw0 nud permanent
-ip -n "$NS_GW" neigh replace $SERVICE lladdr $SERVER_MAC dev gw1 nud permanent
-ip -n "$NS_GW" neigh replace $DNAT_TARGET lladdr $SERVER_MAC dev gw1 nud permanent
-
+topo_up "$out"
 in_ns "$NS_GW" iptables -t nat "${rules[@]}"
-in_ns "$NS_GW" sysctl -qw net.ipv4.ip_forward=1
-# The gateway namespace's own conntrack timeouts (per namespace on this kernel).
-in_ns "$NS_GW" sysctl -qw net.netfilter.nf_conntrack_tcp_timeout_close_wait="$close_wait"
-got=$(in_ns "$NS_GW" sysctl -n net.netfilter.nf_conntrack_tcp_timeout_close_wait)
-if [ "$got" != "$close_wait" ]; then
-  echo "linux-oracle: close_wait timeout in $NS_GW is $got, wanted $close_wait" >&2
-  exit 1
-fi
+topo_close_wait "$close_wait"
 
 "$GEN" "${gen_args[@]}" --gap "$gap" --list \
   --out0 "$out/in0.pcap" --out1 "$out/in1.pcap" \
@@ -131,15 +83,6 @@ speed=$(awk -v g="$gap" -v t="$close_wait" 'BEGIN { s = g / (t + 1.5); if (s < 1
   --out 0="$out/linux0.pcap" --out 1="$out/linux1.pcap" 2>"$out/replay.log" \
   || { cat "$out/replay.log" >&2; exit 1; }
 
-{
-  echo "# scenario $scenario, close_wait $close_wait s, gap $gap s replayed at speed $speed"
-  echo "# iptables-save -t nat (in the gateway namespace)"
-  in_ns "$NS_GW" iptables-save -t nat | grep -v '^#'
-  echo "# iptables -t nat -L -n -v"
-  in_ns "$NS_GW" iptables -t nat -L -n -v
-  echo "# conntrack -L (after the replay)"
-  in_ns "$NS_GW" conntrack -L 2>&1 || true
-  echo "# conntrack -S"
-  in_ns "$NS_GW" conntrack -S 2>&1 || true
-} >"$out/gw-state.txt"
+topo_gw_state "scenario $scenario, close_wait $close_wait s, gap $gap s replayed at speed $speed" \
+  >"$out/gw-state.txt"
 cat "$out/replay.log"

@@ -108,6 +108,40 @@ for sc in dnat snat masquerade; do
   check "linux_${sc}_conntrack_counts_the_late_fin_invalid" counted_invalid "$out/gw-state.txt"
 done
 
+# REDIRECT, with real sockets (tests/linux/linux-redirect-live.sh): the
+# client's late FIN goes out to the server network with the client's
+# address, never to the proxy; the control (closing within the timeout)
+# reaches the proxy and leaks nothing.
+redirect_leaked() {
+  tcpdump -nn -r "$1/linux1.pcap" 2>/dev/null |
+    grep -qE ' IP 192\.0\.2\.10\.[0-9]+ > 198\.51\.100\.80\.80: Flags \[F\.\]'
+}
+redirect_nothing_to_server() {
+  [ -f "$1/linux1.pcap" ] && [ -z "$(tcpdump -nn -r "$1/linux1.pcap" 2>/dev/null)" ]
+}
+for run in leak control; do
+  out=$work/redirect-$run
+  args=(); [ $run = control ] && args=(--wait 0.5)
+  if ! tests/linux/linux-redirect-live.sh --out "$out" "${args[@]}" >"$work/redirect-$run.log" 2>&1; then
+    not_ok "linux_redirect_live_${run}_runs" "$(cat "$work/redirect-$run.log")"
+    continue
+  fi
+  if [ $run = leak ]; then
+    echo "# redirect: what Linux sent to the server network:"
+    tcpdump -nn -r "$out/linux1.pcap" 2>/dev/null | sed 's/^/#   /'
+    check "linux_redirect_late_fin_leaves_to_server_network_with_client_address" \
+      redirect_leaked "$out"
+    check "linux_redirect_proxy_never_gets_the_late_fin" \
+      grep -q 'no FIN from the client' "$out/proxy.log"
+    check "linux_redirect_conntrack_counts_the_late_fin_invalid" counted_invalid "$out/gw-state.txt"
+  else
+    check "linux_redirect_fin_within_close_wait_reaches_the_proxy" \
+      grep -q "read after FIN: b''" "$out/proxy.log"
+    check "linux_redirect_fin_within_close_wait_leaks_nothing_to_server_network" \
+      redirect_nothing_to_server "$out"
+  fi
+done
+
 check "linux_oracle_leaves_root_namespace_timeouts_alone" \
   test "$(sysctl -n net.netfilter.nf_conntrack_tcp_timeout_close_wait)" = "$root_cw_before"
 # Each run lists the namespaces it made; none may be left.
