@@ -32,6 +32,9 @@ struct ctnic_tuples *ctnic_tuples_create(uint32_t max_conns, uint64_t seed,
 					 char *err, size_t errlen);
 void ctnic_tuples_destroy(struct ctnic_tuples *t);
 
+/* Field by field (a struct ctnic_key has padding). */
+bool ctnic_key_equal(const struct ctnic_key *a, const struct ctnic_key *b);
+
 /*
  * The reply key of a tuple as the card looks it up: addresses and ports
  * swapped; for ICMP echo the identifier stays in sport and dport is 0.

@@ -25,12 +25,6 @@ struct ctnic_linger {
 	uint32_t *heads;
 };
 
-static bool key_eq(const struct ctnic_key *a, const struct ctnic_key *b)
-{
-	return a->saddr == b->saddr && a->daddr == b->daddr && a->sport == b->sport &&
-	       a->dport == b->dport && a->proto == b->proto;
-}
-
 static const struct ctnic_key *slot_key(const struct ctnic_linger *l, uint32_t node)
 {
 	return node & 1 ? &l->s[node >> 1].e.reply : &l->s[node >> 1].e.orig;
@@ -140,7 +134,7 @@ bool ctnic_linger_lookup(const struct ctnic_linger *l, const struct ctnic_key *k
 	for (; n != NIL; n = l->s[n >> 1].next[n & 1]) {
 		const struct slot *s = &l->s[n >> 1];
 
-		if (!key_eq(slot_key(l, n), k))
+		if (!ctnic_key_equal(slot_key(l, n), k))
 			continue;
 		if (s->e.expires <= now)
 			return false; /* the newest binding is over: an older one must not stand in */
@@ -165,7 +159,7 @@ uint32_t ctnic_linger_forget(struct ctnic_linger *l, const struct ctnic_key *ori
 	while (node != NIL) {
 		uint32_t next = l->s[node >> 1].next[node & 1];
 
-		if (!(node & 1) && key_eq(&l->s[node >> 1].e.orig, orig)) {
+		if (!(node & 1) && ctnic_key_equal(&l->s[node >> 1].e.orig, orig)) {
 			unindex(l, node >> 1);
 			n++;
 		}

@@ -32,7 +32,7 @@ struct ctnic_tuples {
 	uint32_t seed32;
 };
 
-static bool key_eq(const struct ctnic_key *a, const struct ctnic_key *b)
+bool ctnic_key_equal(const struct ctnic_key *a, const struct ctnic_key *b)
 {
 	return a->saddr == b->saddr && a->daddr == b->daddr && a->sport == b->sport &&
 	       a->dport == b->dport && a->proto == b->proto;
@@ -123,7 +123,7 @@ static uint32_t find_node(const struct ctnic_tuples *t, const struct ctnic_key *
 	while (n != NIL) {
 		const struct conn *c = &t->c[n >> 1];
 
-		if (key_eq(&c->k[n & 1], k))
+		if (ctnic_key_equal(&c->k[n & 1], k))
 			return n;
 		n = c->next[n & 1];
 	}
@@ -174,7 +174,7 @@ static bool taken(const struct ctnic_tuples *t, const struct ctnic_key *tr,
 {
 	struct ctnic_key r = ctnic_tuple_invert(tr);
 
-	return key_eq(&r, orig) || find_node(t, &r) != NIL;
+	return ctnic_key_equal(&r, orig) || find_node(t, &r) != NIL;
 }
 
 static bool has_ports(uint8_t proto)

@@ -2,7 +2,7 @@
 CT_TEST_NAMES := test_ct_tcp test_ct_nat_rules test_ct_tuples test_ct_linger
 CT_TEST_BINS  := $(addprefix $(B)/tests/ct/,$(CT_TEST_NAMES))
 
-$(CT_TEST_BINS): $(B)/tests/ct/%: tests/ct/%.c $(CT_LIB) $(LIBCTNIC) $(CT_HDRS)
+$(CT_TEST_BINS): $(B)/tests/ct/%: tests/ct/%.c $(CT_LIB) $(LIBCTNIC) $(CT_HDRS) tests/ct/ct_test.h
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) $< -o $@ $(LDFLAGS) $(CT_LIB) $(CT_LIBS) -lcmocka
 

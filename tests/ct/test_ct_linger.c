@@ -12,23 +12,14 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include <cmocka.h>
 
+#include "ct_test.h"
 #include "ct/ctnic_linger.h"
 #include "ct/ctnic_tuples.h"
 
-#define IP(a, b, c, d) ((uint32_t)(a) << 24 | (uint32_t)(b) << 16 | (uint32_t)(c) << 8 | (d))
-
 static uint64_t seed;
-
-static struct ctnic_key key(uint8_t proto, uint32_t s, uint16_t sp, uint32_t d, uint16_t dp)
-{
-	struct ctnic_key k = { .saddr = s, .daddr = d, .sport = sp, .dport = dp, .proto = proto };
-
-	return k;
-}
 
 static struct ctnic_linger *mk(uint32_t n, uint64_t t)
 {
@@ -42,8 +33,7 @@ static struct ctnic_linger *mk(uint32_t n, uint64_t t)
 
 static bool keq(const struct ctnic_key *a, const struct ctnic_key *b)
 {
-	return a->saddr == b->saddr && a->daddr == b->daddr && a->sport == b->sport &&
-	       a->dport == b->dport && a->proto == b->proto;
+	return ctnic_key_equal(a, b);
 }
 
 /* design.md's REDIRECT: client 192.0.2.10:40000 -> server 198.51.100.20:80, to the proxy on 192.0.2.1:80. */
@@ -170,10 +160,7 @@ static uint64_t rs;
 
 static uint32_t rr(uint32_t n)
 {
-	rs ^= rs << 13;
-	rs ^= rs >> 7;
-	rs ^= rs << 17;
-	return (uint32_t)(rs % n);
+	return ct_rand(&rs, n);
 }
 
 static void test_random_adds_lookups_expiry_match_a_plain_model(void **state)
@@ -255,11 +242,7 @@ int main(int argc, char **argv)
 		cmocka_unit_test(test_zero_size_or_time_remembers_nothing),
 		cmocka_unit_test(test_random_adds_lookups_expiry_match_a_plain_model),
 	};
-	const char *s = argc > 1 ? argv[1] : getenv("CTNIC_SEED");
 
-	seed = s ? strtoull(s, NULL, 0) : (uint64_t)time(NULL);
-	printf("# seed %llu (replay: %s %llu)\n", (unsigned long long)seed, argv[0],
-	       (unsigned long long)seed);
-	fflush(stdout);
+	seed = ct_test_seed(argc, argv);
 	return cmocka_run_group_tests_name("ct_linger", tests, NULL, NULL);
 }

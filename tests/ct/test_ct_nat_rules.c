@@ -13,9 +13,8 @@
 
 #include <cmocka.h>
 
+#include "ct_test.h"
 #include "ct/ctnic_nat.h"
-
-#define IP(a, b, c, d) ((uint32_t)(a) << 24 | (uint32_t)(b) << 16 | (uint32_t)(c) << 8 | (d))
 
 static const struct ctnic_nat_iface ifaces[] = {
 	{ "wan", IP(203, 0, 113, 1) },
@@ -45,13 +44,6 @@ static void parse_fails(const char *text, const char *want)
 	assert_null(rs); /* nothing of a bad text is returned */
 	if (!strstr(err, want))
 		fail_msg("error '%s' lacks '%s'", err, want);
-}
-
-static struct ctnic_key key(uint8_t proto, uint32_t s, uint16_t sp, uint32_t d, uint16_t dp)
-{
-	struct ctnic_key k = { .saddr = s, .daddr = d, .sport = sp, .dport = dp, .proto = proto };
-
-	return k;
 }
 
 static struct ctnic_nat_action eval(const struct ctnic_nat_ruleset *rs, enum ctnic_nat_hook h,

@@ -13,22 +13,13 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include <cmocka.h>
 
+#include "ct_test.h"
 #include "ct/ctnic_tuples.h"
 
-#define IP(a, b, c, d) ((uint32_t)(a) << 24 | (uint32_t)(b) << 16 | (uint32_t)(c) << 8 | (d))
-
 static uint64_t seed;
-
-static struct ctnic_key key(uint8_t proto, uint32_t s, uint16_t sp, uint32_t d, uint16_t dp)
-{
-	struct ctnic_key k = { .saddr = s, .daddr = d, .sport = sp, .dport = dp, .proto = proto };
-
-	return k;
-}
 
 static struct ctnic_nat_range range(uint32_t a0, uint32_t a1, uint16_t p0, uint16_t p1)
 {
@@ -205,16 +196,12 @@ static uint64_t rs;
 
 static uint32_t rr(uint32_t n)
 {
-	rs ^= rs << 13;
-	rs ^= rs >> 7;
-	rs ^= rs << 17;
-	return (uint32_t)(rs % n);
+	return ct_rand(&rs, n);
 }
 
 static bool keq(const struct ctnic_key *a, const struct ctnic_key *b)
 {
-	return a->saddr == b->saddr && a->daddr == b->daddr && a->sport == b->sport &&
-	       a->dport == b->dport && a->proto == b->proto;
+	return ctnic_key_equal(a, b);
 }
 
 /* NAT kinds: 0 none, 1 SNAT tiny range, 2 MASQUERADE-like, 3 DNAT range, 4 DNAT+SNAT. */
@@ -392,11 +379,7 @@ int main(int argc, char **argv)
 		cmocka_unit_test(test_icmp_echo_id_is_the_port),
 		cmocka_unit_test(test_churn_never_shares_a_tuple_and_leaks_nothing),
 	};
-	const char *s = argc > 1 ? argv[1] : getenv("CTNIC_SEED");
 
-	seed = s ? strtoull(s, NULL, 0) : (uint64_t)time(NULL);
-	printf("# seed %llu (replay: %s %llu)\n", (unsigned long long)seed, argv[0],
-	       (unsigned long long)seed);
-	fflush(stdout);
+	seed = ct_test_seed(argc, argv);
 	return cmocka_run_group_tests_name("ct_tuples", tests, NULL, NULL);
 }
