@@ -271,12 +271,11 @@ static void tbl_cmd(struct ctnic_model *m, unsigned op)
 		memcpy(m->keys[i], m->tbl_data, sizeof(m->keys[i]));
 		break;
 	case CTNIC_TBL_OP_KEY_READ:
-		memset(m->tbl_data, 0, sizeof(m->tbl_data));
+		/* words 4..15 keep what they held */
 		memcpy(m->tbl_data, m->keys[i], sizeof(m->keys[i]));
 		break;
 	case CTNIC_TBL_OP_FLOW_WRITE:
 		memcpy(m->flows[i], m->tbl_data, sizeof(m->flows[i]));
-		m->flows[i][15] = 0; /* reserved, not stored */
 		break;
 	case CTNIC_TBL_OP_FLOW_READ:
 		memcpy(m->tbl_data, m->flows[i], sizeof(m->flows[i]));
@@ -285,7 +284,6 @@ static void tbl_cmd(struct ctnic_model *m, unsigned op)
 		memcpy(m->nhs[i], m->tbl_data, sizeof(m->nhs[i]));
 		break;
 	case CTNIC_TBL_OP_NH_READ:
-		memset(m->tbl_data, 0, sizeof(m->tbl_data));
 		memcpy(m->tbl_data, m->nhs[i], sizeof(m->nhs[i]));
 		break;
 	}
@@ -600,7 +598,13 @@ static void on_hit(struct ctnic_model *m, uint8_t *f, uint16_t len16, struct ver
 	fl.pkts[dir]++;
 	fl.bytes[dir] = (fl.bytes[dir] + len16) & 0xffffffffffffull;
 	fl.last_seen = (uint32_t)m->tick;
-	ctnic_flow_pack(&fl, m->flows[vd->hit.flow_id]);
+	{
+		/* word 15 (reserved) keeps what software wrote, as in the card's RAM */
+		uint32_t *w = m->flows[vd->hit.flow_id], w15 = w[15];
+
+		ctnic_flow_pack(&fl, w);
+		w[15] = w15;
+	}
 
 	d = &fl.dir[dir];
 	vd->v = CTNIC_MODEL_HOST;

@@ -260,8 +260,26 @@ void t_csr(uint64_t seed)
 			ok = false;
 			why.push_back("KEY_READ word " + std::to_string(i) + " differs from what was written");
 		}
+	/* Any words written to a flow record and a next hop read back as the model says. */
+	uint32_t fw[16];
+	for (unsigned i = 0; i < 16; i++)
+		fw[i] = (uint32_t)tb.rng()();
+	tb.tbl_op(CTNIC_TBL_OP_FLOW_WRITE, 2, fw, 16);
+	tb.tbl_op(CTNIC_TBL_OP_NH_WRITE, 2, fw, 4);
+	tb.tbl_op(CTNIC_TBL_OP_FLOW_READ, 2, fw, 0);
+	for (unsigned i = 0; i < 16; i++)
+		if (tb.rtl_read(CTNIC_REG_TBL_DATA(i)) != ctnic_model_csr_read(tb.model(), CTNIC_REG_TBL_DATA(i))) {
+			ok = false;
+			why.push_back("FLOW_READ word " + std::to_string(i) + " differs from the model");
+		}
+	tb.tbl_op(CTNIC_TBL_OP_NH_READ, 2, fw, 0);
+	for (unsigned i = 0; i < 16; i++)
+		if (tb.rtl_read(CTNIC_REG_TBL_DATA(i)) != ctnic_model_csr_read(tb.model(), CTNIC_REG_TBL_DATA(i))) {
+			ok = false;
+			why.push_back("NH_READ word " + std::to_string(i) + " differs from the model");
+		}
 	ok &= settle(tb, why);
-	tap(ok, "csr: id, version, scratch, caps, table errors and key read-back", why);
+	tap(ok, "csr: id, version, scratch, caps, table errors, key/flow/next-hop read-back", why);
 }
 
 void t_tick(uint64_t seed)
