@@ -51,7 +51,7 @@ SYNTH_LOG := $(B)/synth/yosys.log
 synth-run:
 	@mkdir -p $(B)/synth
 	@$(YOSYS) -q -l $(SYNTH_LOG) -p "read_verilog -sv -Ihw $(HW_SRCS); \
-	  synth_xilinx -flatten -top $(HW_TOP); stat" >/dev/null
+	  synth_xilinx -flatten -top $(HW_TOP); stat" >/dev/null 2>&1 || { tail -n 30 $(SYNTH_LOG); exit 1; }
 	@hw/synth-summary.py $(SYNTH_LOG)
 
 TEST_PROGS += "hw/lint-tap.sh"
