@@ -189,8 +189,10 @@ int main(int argc, char **argv)
 		case 'd': uri = optarg; break;
 		case 's': sock_path = optarg; break;
 		case 'c':
-			if (read_config(optarg, specs, &nspecs) < 0)
+			if (read_config(optarg, specs, &nspecs) < 0) {
+				rc = 2;
 				goto out;
+			}
 			break;
 		case 'f':
 			if (nspecs == SPECS_MAX) {

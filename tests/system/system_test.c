@@ -258,6 +258,93 @@ static void test_control_socket_refuses_malformed(const char *sock)
 	    "ctnicd still serves device after malformed requests, echoing the request id");
 }
 
+static int exit_code(int st)
+{
+	return st >= 0 && WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+}
+
+static void test_ctnicctl_usage(char *ctl, char *sock, const char *dir)
+{
+	char text[4096], nosock[160];
+	char *help[] = { ctl, "--help", NULL };
+	char *dev_help[] = { ctl, "-s", sock, "device", "--help", NULL };
+	char *json[] = { ctl, "-s", sock, "-o", "json", "device", NULL };
+	char *extra[] = { ctl, "-s", sock, "device", "now", NULL };
+	char *unknown[] = { ctl, "-s", sock, "reboot", NULL };
+	char *bad_o[] = { ctl, "-s", sock, "-o", "xml", "device", NULL };
+	char *none[] = { ctl, "-s", sock, NULL };
+	char *gone[] = { ctl, "-s", nosock, "device", NULL };
+
+	snprintf(nosock, sizeof(nosock), "%s/no-such.sock", dir);
+	tap(exit_code(th_run(help, text, sizeof(text), 10000)) == 0 && strstr(text, "usage: ctnicctl") &&
+		    strstr(text, "device"),
+	    "ctnicctl --help prints the usage and the commands, exit 0");
+	tap(exit_code(th_run(dev_help, text, sizeof(text), 10000)) == 0 && strstr(text, "usage: ctnicctl") &&
+		    strstr(text, "capacities"),
+	    "ctnicctl device --help says what device prints, exit 0");
+	tap(exit_code(th_run(json, text, sizeof(text), 10000)) == 0 && !strncmp(text, "{\"ok\":true,", 11) &&
+		    strstr(text, "\"id_text\":\"CTNC\""),
+	    "ctnicctl -o json device prints the daemon's JSON answer");
+	tap(exit_code(th_run(extra, text, sizeof(text), 10000)) == 2 && !text[0],
+	    "ctnicctl device with an extra argument exits 2, nothing on stdout");
+	tap(exit_code(th_run(unknown, text, sizeof(text), 10000)) == 2 && !text[0],
+	    "ctnicctl with an unknown command exits 2, nothing on stdout");
+	tap(exit_code(th_run(bad_o, text, sizeof(text), 10000)) == 2, "ctnicctl -o xml exits 2");
+	tap(exit_code(th_run(none, text, sizeof(text), 10000)) == 2, "ctnicctl without a command exits 2");
+	tap(exit_code(th_run(gone, text, sizeof(text), 10000)) == 1 && !text[0],
+	    "ctnicctl with no daemon at the socket exits 1, the error on stderr only");
+}
+
+/* Runs ctnicd with args to its end; its exit code, its stderr in log (read into text). */
+static int ctnicd_fails(char **argv, const char *log, char *text, size_t cap)
+{
+	FILE *f;
+	size_t n = 0;
+	int st;
+
+	unlink(log);
+	st = th_wait(th_spawn(argv, log), 20000);
+	if ((f = fopen(log, "r"))) {
+		n = fread(text, 1, cap - 1, f);
+		fclose(f);
+	}
+	text[n] = '\0';
+	return exit_code(st);
+}
+
+static void test_ctnicd_refusals(char *ctnicd, const char *dir)
+{
+	char log[160], sock[160], cfg[160], cfgarg[170], text[2048];
+	FILE *f;
+
+	snprintf(log, sizeof(log), "%s/refusals.log", dir);
+	snprintf(sock, sizeof(sock), "%s/refused.sock", dir);
+	snprintf(cfg, sizeof(cfg), "%s/bad.conf", dir);
+	snprintf(cfgarg, sizeof(cfgarg), "%s", cfg);
+
+	char *nodev[] = { ctnicd, "--device", "sim:/nonexistent/sim.sock", "--socket", sock, NULL };
+	tap(ctnicd_fails(nodev, log, text, sizeof(text)) == 1 && strstr(text, "start ctnic-sim") &&
+		    access(sock, F_OK) != 0,
+	    "ctnicd with no simulator at its device URI exits 1, says to start ctnic-sim, leaves no socket");
+
+	char *badflow[] = { ctnicd, "--device", "sim:/nonexistent/sim.sock", "--socket", sock,
+			    "--flow", "proto=tcp src=192.0.2.1:1 dst=192.0.2.2:2 out=0 reply-out=9x", NULL };
+	tap(ctnicd_fails(badflow, log, text, sizeof(text)) == 2 && strstr(text, "'reply-out=9x'") &&
+		    !strstr(text, "ctnic-sim"),
+	    "ctnicd refuses a bad flow spec before touching the device, exit 2, naming the word");
+
+	if ((f = fopen(cfg, "w"))) {
+		fputs("# ok\nflow proto=udp src=192.0.2.1:1 dst=192.0.2.2:2 out=0 reply-out=1\nflw proto=udp\n", f);
+		fclose(f);
+	}
+	char *badcfg[] = { ctnicd, "--device", "sim:/nonexistent/sim.sock", "--socket", sock, "--config", cfgarg, NULL };
+	tap(ctnicd_fails(badcfg, log, text, sizeof(text)) == 2 && strstr(text, "line 3"),
+	    "ctnicd refuses a config with a bad line, exit 2, naming its line number");
+	char *usage[] = { ctnicd, "--socket", sock, NULL };
+	tap(ctnicd_fails(usage, log, text, sizeof(text)) == 2 && strstr(text, "--device URI is required"),
+	    "ctnicd without --device exits 2 with its usage");
+}
+
 /* Reads a whole file; NULL when it cannot. */
 static char *slurp(const char *path, size_t *len)
 {
@@ -338,6 +425,7 @@ static void run_chain(char **argv, const char *dir, const char *tag, int with_ct
 		for (char *l = strtok(text, "\n"); l; l = strtok(NULL, "\n"))
 			tap_diag("  %s", l);
 		test_control_socket_refuses_malformed(d_sock);
+		test_ctnicctl_usage(argv[3], d_sock, dir);
 	}
 	if (d_up) {
 		kill(d, SIGTERM);
@@ -383,6 +471,7 @@ int main(int argc, char **argv)
 	fputs(CONFIG, f);
 	fclose(f);
 
+	test_ctnicd_refusals(argv[2], dir);
 	run_chain(argv, dir, "run1", 1, out1);
 
 	for (int p = 0; p < 2; p++) {
