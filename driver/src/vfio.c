@@ -826,8 +826,8 @@ static int dma_map_at(struct ctnic_vfio *v, void *vaddr, uint64_t size, bool own
 	uint64_t at;
 	if (iova_alloc(v, size, &at) < 0)
 		return fail(v, -ENOSPC, "DMA map of %llu bytes for %s: no free IOVA range of that size "
-			    "below 0x%llx in the ranges the IOMMU reports: unmap buffers or map "
-			    "smaller ones", (unsigned long long)size, v->bdf,
+			    "up to IOVA 0x%llx (the device's DMA width) in the ranges the IOMMU "
+			    "reports: unmap buffers or map smaller ones", (unsigned long long)size, v->bdf,
 			    (unsigned long long)v->dma_limit);
 	struct vfio_iommu_type1_dma_map map = {
 		.argsz = sizeof(map),

@@ -481,6 +481,49 @@ static void test_edu_msi(struct ctx *c)
 		note("%s", ctnic_vfio_error(v));
 }
 
+/*
+ * The IOVA allocator against the kernel (which refuses overlapping mappings
+ * with EEXIST): in a 20-bit space, 64 KiB buffers fill the page-aligned
+ * IOVAs from 0x1000 up, the first past the end fails, and a freed range is
+ * the next one given.
+ */
+static void test_iova_alloc(struct ctx *c)
+{
+	const char *name = "IOVAs come page-aligned from below the device's address width, "
+			   "run out with a message, and are reused after unmap";
+	enum { MAXB = 32 };
+	struct ctnic_vfio_dma b[MAXB];
+	if (!c->ev) {
+		tap(0, "%s (edu not open)", name);
+		return;
+	}
+	struct ctnic_vfio *v = c->ev;
+	int rc = ctnic_vfio_set_dma_bits(v, 20), n = 0, ok = rc == 0;
+	while (ok && n < MAXB && (rc = ctnic_vfio_dma_alloc(v, 0x10000, &b[n])) == 0) {
+		ok &= (b[n].iova & 0xfff) == 0 && b[n].iova + b[n].size <= (1u << 20) &&
+		      b[n].iova == 0x1000u + 0x10000u * (uint64_t)n;
+		n++;
+	}
+	note("20-bit IOVA space: %d buffers of 64 KiB, then: %s", n,
+	     rc ? ctnic_vfio_error(v) : "no failure");
+	ok &= n == 15 && rc == -ENOSPC && strstr(ctnic_vfio_error(v), "no free IOVA range") != NULL;
+	uint64_t hole = n > 7 ? b[7].iova : 0;
+	if (n > 7 && ctnic_vfio_dma_free(v, &b[7]) == 0) {
+		rc = ctnic_vfio_dma_alloc(v, 0x10000, &b[7]);
+		note("after freeing IOVA 0x%" PRIx64 ": the next buffer got 0x%" PRIx64, hole,
+		     rc ? 0 : b[7].iova);
+		ok &= rc == 0 && b[7].iova == hole;
+		if (rc)
+			b[7].vaddr = NULL;
+	} else {
+		ok = 0;
+	}
+	for (int i = 0; i < n; i++)
+		ctnic_vfio_dma_free(v, &b[i]);
+	ctnic_vfio_set_dma_bits(v, 28);
+	tap(ok, "%s", name);
+}
+
 static void test_edu_no_reset(struct ctx *c)
 {
 	if (!c->ev) {
@@ -712,6 +755,7 @@ int main(int argc, char **argv)
 	test_bar(&c);
 	test_dma(&c);
 	test_edu_msi(&c);
+	test_iova_alloc(&c);
 	test_edu_no_reset(&c);
 	test_memlock(&c);
 	test_e1000e(&c);
