@@ -230,56 +230,28 @@ int ctnic_tbl_op(struct ctnic_dev *dev, enum ctnic_tbl_op op, uint32_t index,
 	return 0;
 }
 
-int ctnic_key_write(struct ctnic_dev *dev, uint32_t slot, const struct ctnic_key_entry *e)
-{
-	uint32_t w[CTNIC_KEY_WORDS];
+/* The typed entry helpers: pack, one table op; or one table op, unpack. */
+#define ENTRY_ACCESS(name, type, nwords, wop, rop, pack, unpack)                          \
+	int ctnic_##name##_write(struct ctnic_dev *dev, uint32_t index, const type *e)     \
+	{                                                                                  \
+		uint32_t w[nwords];                                                        \
+                                                                                           \
+		pack(e, w);                                                                \
+		return ctnic_tbl_op(dev, wop, index, w, nwords);                           \
+	}                                                                                  \
+	int ctnic_##name##_read(struct ctnic_dev *dev, uint32_t index, type *e)            \
+	{                                                                                  \
+		uint32_t w[nwords];                                                        \
+		int rc = ctnic_tbl_op(dev, rop, index, w, nwords);                         \
+                                                                                           \
+		if (rc == 0)                                                               \
+			unpack(w, e);                                                      \
+		return rc;                                                                 \
+	}
 
-	ctnic_key_entry_pack(e, w);
-	return ctnic_tbl_op(dev, CTNIC_TBL_OP_KEY_WRITE, slot, w, CTNIC_KEY_WORDS);
-}
-
-int ctnic_key_read(struct ctnic_dev *dev, uint32_t slot, struct ctnic_key_entry *e)
-{
-	uint32_t w[CTNIC_KEY_WORDS];
-	int rc = ctnic_tbl_op(dev, CTNIC_TBL_OP_KEY_READ, slot, w, CTNIC_KEY_WORDS);
-
-	if (rc == 0)
-		ctnic_key_entry_unpack(w, e);
-	return rc;
-}
-
-int ctnic_flow_write(struct ctnic_dev *dev, uint32_t flow_id, const struct ctnic_flow *f)
-{
-	uint32_t w[CTNIC_FLOW_WORDS];
-
-	ctnic_flow_pack(f, w);
-	return ctnic_tbl_op(dev, CTNIC_TBL_OP_FLOW_WRITE, flow_id, w, CTNIC_FLOW_WORDS);
-}
-
-int ctnic_flow_read(struct ctnic_dev *dev, uint32_t flow_id, struct ctnic_flow *f)
-{
-	uint32_t w[CTNIC_FLOW_WORDS];
-	int rc = ctnic_tbl_op(dev, CTNIC_TBL_OP_FLOW_READ, flow_id, w, CTNIC_FLOW_WORDS);
-
-	if (rc == 0)
-		ctnic_flow_unpack(w, f);
-	return rc;
-}
-
-int ctnic_nexthop_write(struct ctnic_dev *dev, uint32_t index, const struct ctnic_nexthop *n)
-{
-	uint32_t w[CTNIC_NH_WORDS];
-
-	ctnic_nexthop_pack(n, w);
-	return ctnic_tbl_op(dev, CTNIC_TBL_OP_NH_WRITE, index, w, CTNIC_NH_WORDS);
-}
-
-int ctnic_nexthop_read(struct ctnic_dev *dev, uint32_t index, struct ctnic_nexthop *n)
-{
-	uint32_t w[CTNIC_NH_WORDS];
-	int rc = ctnic_tbl_op(dev, CTNIC_TBL_OP_NH_READ, index, w, CTNIC_NH_WORDS);
-
-	if (rc == 0)
-		ctnic_nexthop_unpack(w, n);
-	return rc;
-}
+ENTRY_ACCESS(key, struct ctnic_key_entry, CTNIC_KEY_WORDS, CTNIC_TBL_OP_KEY_WRITE,
+	     CTNIC_TBL_OP_KEY_READ, ctnic_key_entry_pack, ctnic_key_entry_unpack)
+ENTRY_ACCESS(flow, struct ctnic_flow, CTNIC_FLOW_WORDS, CTNIC_TBL_OP_FLOW_WRITE,
+	     CTNIC_TBL_OP_FLOW_READ, ctnic_flow_pack, ctnic_flow_unpack)
+ENTRY_ACCESS(nexthop, struct ctnic_nexthop, CTNIC_NH_WORDS, CTNIC_TBL_OP_NH_WRITE,
+	     CTNIC_TBL_OP_NH_READ, ctnic_nexthop_pack, ctnic_nexthop_unpack)
