@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "ct/ct_err.h"
+#include "ct/ctnic_conf.h"
 #include "ct/ctnic_nat.h"
 
 #define MAX_ARGS 64
@@ -791,40 +792,13 @@ fail:
 int ctnic_nat_parse_file(const char *path, struct ctnic_nat_ruleset **out,
 			 char *err, size_t errlen)
 {
-	FILE *f = fopen(path, "r");
-	char *text = NULL;
-	size_t len = 0, cap = 0, n;
+	char *text;
 	int rc;
 
 	*out = NULL;
-	if (!f)
-		return ctnic_ct_errf(err, errlen, "open %s: %s", path, strerror(errno));
-	do {
-		if (cap - len < 4096) {
-			char *t = realloc(text, cap + 65536);
-
-			if (!t) {
-				fclose(f);
-				free(text);
-				return ctnic_ct_errf(err, errlen, "read %s: out of memory", path);
-			}
-			text = t;
-			cap += 65536;
-		}
-		n = fread(text + len, 1, cap - len - 1, f);
-		len += n;
-	} while (n > 0);
-	if (ferror(f)) {
-		fclose(f);
-		free(text);
-		return ctnic_ct_errf(err, errlen, "read %s: I/O error", path);
-	}
-	fclose(f);
-	text[len] = '\0';
-	if (memchr(text, '\0', len))
-		rc = ctnic_ct_errf(err, errlen, "%s: contains a NUL byte: not a rules text", path);
-	else
-		rc = ctnic_nat_parse(text, path, 1, out, err, errlen);
+	if (ctnic_ct_read_file(path, &text, err, errlen))
+		return -1;
+	rc = ctnic_nat_parse(text, path, 1, out, err, errlen);
 	free(text);
 	return rc;
 }
