@@ -204,11 +204,10 @@ static int open_group(struct ctnic_vfio *v, char *err, size_t errlen)
 		int e = errno;
 		if (e == EPERM)
 			return errf(err, errlen, -e,
-				    "VFIO_SET_IOMMU (type1) for IOMMU group %d of %s: %s: the platform has "
-				    "no interrupt remapping, so a device could forge MSIs; enable interrupt "
-				    "remapping (VT-d/AMD-Vi with x2APIC in the firmware) or, on a host you "
-				    "trust, set vfio_iommu_type1's allow_unsafe_interrupts=1 "
-				    "(echo 1 > /sys/module/vfio_iommu_type1/parameters/allow_unsafe_interrupts)",
+				    "VFIO_SET_IOMMU (type1) for IOMMU group %d of %s: %s: no interrupt "
+				    "remapping (a device could forge MSIs): enable it in the firmware "
+				    "(VT-d/AMD-Vi, x2APIC) or, on a host you trust, echo 1 > "
+				    "/sys/module/vfio_iommu_type1/parameters/allow_unsafe_interrupts",
 				    v->group_id, v->bdf, strerror(e));
 		return errf(err, errlen, -e, "VFIO_SET_IOMMU (type1) for IOMMU group %d of %s: %s",
 			    v->group_id, v->bdf, strerror(e));
@@ -788,7 +787,7 @@ static long find_map(const struct ctnic_vfio *v, uint64_t iova, uint64_t size)
 }
 
 /* What to do about a failed VFIO_IOMMU_MAP_DMA, by errno. */
-static void map_advice(struct ctnic_vfio *v, int e, uint64_t size, char *out, size_t outlen)
+static void map_advice(struct ctnic_vfio *v, int e, char *out, size_t outlen)
 {
 	struct rlimit rl;
 	if (e == ENOMEM && getrlimit(RLIMIT_MEMLOCK, &rl) == 0) {
@@ -798,15 +797,13 @@ static void map_advice(struct ctnic_vfio *v, int e, uint64_t size, char *out, si
 		else
 			snprintf(lim, sizeof(lim), "%llu bytes", (unsigned long long)rl.rlim_cur);
 		snprintf(out, outlen,
-			 "pinning %llu more bytes exceeds the locked-memory limit (RLIMIT_MEMLOCK %s, "
-			 "counting every buffer already mapped): raise it (ulimit -l, LimitMEMLOCK= in "
-			 "the systemd unit, memlock in /etc/security/limits.conf) or give the process "
-			 "CAP_IPC_LOCK", (unsigned long long)size, lim);
+			 "pinning it exceeds RLIMIT_MEMLOCK (%s, counting buffers already mapped): "
+			 "raise it (ulimit -l; LimitMEMLOCK= in a systemd unit) or grant CAP_IPC_LOCK",
+			 lim);
 	} else if (e == ENOSPC) {
 		snprintf(out, outlen,
-			 "the container has used up vfio_iommu_type1's dma_entry_limit (mappings per "
-			 "container): map fewer, larger buffers, or raise it "
-			 "(modprobe vfio_iommu_type1 dma_entry_limit=N)");
+			 "vfio_iommu_type1's dma_entry_limit (mappings per container) is used up: "
+			 "map fewer, larger buffers, or raise it (module option dma_entry_limit=N)");
 	} else if (e == EINVAL) {
 		snprintf(out, outlen, "the IOVA or size is not usable by this IOMMU (page size %llu)",
 			 (unsigned long long)v->pgsize);
@@ -839,7 +836,7 @@ static int dma_map_at(struct ctnic_vfio *v, void *vaddr, uint64_t size, bool own
 	if (ioctl(v->container_fd, VFIO_IOMMU_MAP_DMA, &map) < 0) {
 		int e = errno;
 		char advice[400];
-		map_advice(v, e, size, advice, sizeof(advice));
+		map_advice(v, e, advice, sizeof(advice));
 		return fail(v, -e, "VFIO_IOMMU_MAP_DMA of %llu bytes at IOVA 0x%llx for %s: %s: %s",
 			    (unsigned long long)size, (unsigned long long)at, v->bdf, strerror(e),
 			    advice);
