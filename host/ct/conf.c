@@ -3,13 +3,11 @@
  * docs/conntrack.md). Parsed into a fresh struct; any error frees it, so a
  * bad file never replaces a good configuration.
  */
-#include <arpa/inet.h>
-#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "ct/ct_err.h"
+#include "ct/ct_util.h"
 #include "ct/ctnic_conf.h"
 
 #define MAX_WORDS 16
@@ -39,31 +37,6 @@ void ctnic_conf_free(struct ctnic_conf *c)
 	free(c);
 }
 
-static int u32_of(const char *s, uint32_t min, uint32_t max, uint32_t *v)
-{
-	unsigned long long x;
-	char *end;
-
-	if (!*s || *s == '-' || *s == '+')
-		return -1;
-	errno = 0;
-	x = strtoull(s, &end, 10);
-	if (errno || *end || x < min || x > max)
-		return -1;
-	*v = (uint32_t)x;
-	return 0;
-}
-
-static int ip_of(const char *s, uint32_t *a)
-{
-	struct in_addr in;
-
-	if (inet_pton(AF_INET, s, &in) != 1)
-		return -1;
-	*a = ntohl(in.s_addr);
-	return 0;
-}
-
 static int cidr_of(struct cparser *p, const char *what, const char *s, uint32_t *a,
 		   uint8_t *plen, bool host_ok)
 {
@@ -79,7 +52,7 @@ static int cidr_of(struct cparser *p, const char *what, const char *s, uint32_t 
 	if (strlen(s) >= sizeof(buf) || !(slash = strchr(strcpy(buf, s), '/')))
 		return CERR(p, "%s %s: write ADDRESS/PREFIXLEN (e.g. 192.0.2.1/24)", what, s);
 	*slash++ = '\0';
-	if (ip_of(buf, a) || u32_of(slash, 0, 32, &len))
+	if (ctnic_ct_parse_ip(buf, a) || ctnic_ct_parse_u32(slash, 0, 32, &len))
 		return CERR(p, "%s %s: not an IPv4 address with a prefix length 0..32", what, s);
 	*plen = (uint8_t)len;
 	if (!host_ok && len < 32 && (*a & ~(len ? 0xffffffffu << (32 - len) : 0)))
@@ -151,7 +124,7 @@ static int st_port(struct cparser *p, int argc, char **argv)
 
 	if (argc != 4 && argc != 6)
 		return CERR(p, "port: write 'port NUMBER NAME ADDRESS/PREFIXLEN [mac MAC]'");
-	if (u32_of(argv[1], 0, CTNIC_CONF_PORTS - 1, &n))
+	if (ctnic_ct_parse_u32(argv[1], 0, CTNIC_CONF_PORTS - 1, &n))
 		return CERR(p, "port %s: the number must be 0..%d", argv[1], CTNIC_CONF_PORTS - 1);
 	if (p->c->ports[n].set)
 		return CERR(p, "port %u is already defined on line %u", n, p->c->ports[n].line);
@@ -195,7 +168,7 @@ static int st_route(struct cparser *p, int argc, char **argv)
 		return -1;
 	for (int i = 2; i < argc; i += 2) {
 		if (!strcmp(argv[i], "via")) {
-			if (ip_of(argv[i + 1], &r.via) || !r.via)
+			if (ctnic_ct_parse_ip(argv[i + 1], &r.via) || !r.via)
 				return CERR(p, "route via %s: not an IPv4 address", argv[i + 1]);
 		} else if (!strcmp(argv[i], "dev")) {
 			if (dev_of(p, "route", argv[i + 1], r.dev))
@@ -222,7 +195,7 @@ static int st_neigh(struct cparser *p, int argc, char **argv)
 
 	if (argc != 3 && argc != 5)
 		return CERR(p, "neighbour: write 'neighbour ADDRESS MAC [dev PORT]'");
-	if (ip_of(argv[1], &nb.addr))
+	if (ctnic_ct_parse_ip(argv[1], &nb.addr))
 		return CERR(p, "neighbour %s: not an IPv4 address", argv[1]);
 	if (mac_of(argv[2], nb.mac))
 		return CERR(p, "neighbour %s: '%s' is not a MAC address xx:xx:xx:xx:xx:xx",
@@ -250,20 +223,20 @@ static int st_sysctl(struct cparser *p, const char *name, const char *val)
 		bare += 14;
 	tc = ctnic_tclass_by_sysctl(bare);
 	if (tc >= 0) {
-		if (u32_of(val, 1, 0x7fffffffu, &v))
+		if (ctnic_ct_parse_u32(val, 1, 0x7fffffffu, &v))
 			return CERR(p, "%s = %s: a timeout is a whole number of seconds, 1 or more",
 				    name, val);
 		p->c->ct.timeouts.sec[tc] = v;
 		return 0;
 	}
 	if (!strcmp(bare, "nf_conntrack_tcp_loose")) {
-		if (u32_of(val, 0, 1, &v))
+		if (ctnic_ct_parse_u32(val, 0, 1, &v))
 			return CERR(p, "%s = %s: must be 0 or 1", name, val);
 		p->c->ct.tcp_loose = v;
 		return 0;
 	}
 	if (!strcmp(bare, "nf_conntrack_max")) {
-		if (u32_of(val, 1, 1u << 22, &v))
+		if (ctnic_ct_parse_u32(val, 1, 1u << 22, &v))
 			return CERR(p, "%s = %s: must be 1..%u (the card's flow ids)", name, val,
 				    1u << 22);
 		p->c->conntrack_max = v;
@@ -333,7 +306,7 @@ static int st_words(struct cparser *p, int argc, char **argv)
 		return st_nat_file(p, argc, argv);
 	if (!strcmp(k, "linger-time") || !strcmp(k, "linger-entries") ||
 	    !strcmp(k, "late-rst-limit")) {
-		if (argc != 2 || u32_of(argv[1], 0, 1u << 26, &v))
+		if (argc != 2 || ctnic_ct_parse_u32(argv[1], 0, 1u << 26, &v))
 			return CERR(p, "%s: write '%s N', N a whole number 0..%u", k, k, 1u << 26);
 		*(!strcmp(k, "linger-time") ? &p->c->linger_sec :
 		  !strcmp(k, "linger-entries") ? &p->c->linger_entries :

@@ -4,7 +4,7 @@
  */
 #include <string.h>
 
-#include "ct/ct_err.h"
+#include "ct/ct_util.h"
 #include "ct/ctnic_nat.h"
 
 #define MAX_DEPTH 33 /* the parser refuses nesting deeper than 32 */

@@ -4,13 +4,11 @@
  * docs/conntrack.md; everything else is refused with its line, and a text
  * with one error gives no ruleset at all.
  */
-#include <arpa/inet.h>
-#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "ct/ct_err.h"
+#include "ct/ct_util.h"
 #include "ct/ctnic_conf.h"
 #include "ct/ctnic_nat.h"
 
@@ -137,22 +135,11 @@ static int tokenize(struct parser *p, char *s, char **argv, int *argc)
 
 static int parse_u32(const char *s, unsigned long max, unsigned long *v)
 {
-	char *end;
+	uint32_t x;
 
-	if (!*s || *s == '-' || *s == '+' || *s == ' ')
+	if (ctnic_ct_parse_u32(s, 0, (uint32_t)max, &x))
 		return -1;
-	errno = 0;
-	*v = strtoul(s, &end, 10);
-	return (errno || *end || *v > max) ? -1 : 0;
-}
-
-static int parse_ip(const char *s, uint32_t *a)
-{
-	struct in_addr in;
-
-	if (inet_pton(AF_INET, s, &in) != 1)
-		return -1;
-	*a = ntohl(in.s_addr);
+	*v = x;
 	return 0;
 }
 
@@ -173,7 +160,7 @@ static int parse_net(struct parser *p, const char *opt, const char *s, uint32_t 
 		if (strchr(slash, '.')) {
 			uint32_t m;
 
-			if (parse_ip(slash, &m) || (m & (~m >> 1)) != 0)
+			if (ctnic_ct_parse_ip(slash, &m) || (m & (~m >> 1)) != 0)
 				return PERR(p, "%s %s: mask %s is not a contiguous netmask",
 					    opt, s, slash);
 			*mask = m;
@@ -185,7 +172,7 @@ static int parse_net(struct parser *p, const char *opt, const char *s, uint32_t 
 	} else {
 		*mask = 0xffffffffu;
 	}
-	if (parse_ip(buf, addr))
+	if (ctnic_ct_parse_ip(buf, addr))
 		return PERR(p, "%s %s: not an IPv4 address (host names are not resolved)",
 			    opt, s);
 	*addr &= *mask;
@@ -281,7 +268,7 @@ static int parse_nat_range(struct parser *p, const char *opt, const char *s,
 		dash = strchr(buf, '-');
 		if (dash)
 			*dash++ = '\0';
-		if (parse_ip(buf, &r->min_addr) || (dash && parse_ip(dash, &r->max_addr)))
+		if (ctnic_ct_parse_ip(buf, &r->min_addr) || (dash && ctnic_ct_parse_ip(dash, &r->max_addr)))
 			return PERR(p, "%s %s: not an IPv4 address range", opt, s);
 		if (!dash)
 			r->max_addr = r->min_addr;

@@ -7,7 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "ct/ct_err.h"
+#include "ct/ct_util.h"
 #include "ct/ctnic_conf.h"
 
 #define MAX_TEXT (16u << 20) /* a configuration larger than this is a mistake */

@@ -6,7 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "ct/ct_err.h"
+#include "ct/ct_util.h"
 #include "ct/ctnic_tuples.h"
 
 #define NIL UINT32_MAX
