@@ -178,29 +178,32 @@ size_t ctnicd_ctl_pollfds(struct ctnicd_ctl *ctl, struct pollfd *pfd, size_t max
 	return n;
 }
 
-static void send_all(int fd, const char *s, size_t len)
+/*
+ * Sends one answer line and frees it. A client that stops reading must not
+ * stall the daemon: after 2 s without room it is given up (returns 0).
+ */
+static int send_line(int fd, char *json)
 {
-	while (len) {
-		ssize_t n = send(fd, s, len, MSG_NOSIGNAL);
+	size_t len = json ? strlen(json) : 0, done = 0;
+	int ok = json != NULL;
+
+	if (json)
+		json[len++] = '\n'; /* replaces the terminator; cJSON's buffer ends there */
+	while (ok && done < len) {
+		ssize_t n = send(fd, json + done, len - done, MSG_NOSIGNAL | MSG_DONTWAIT);
+		struct pollfd p = { .fd = fd, .events = POLLOUT };
 
 		if (n < 0 && errno == EINTR)
 			continue;
-		if (n <= 0)
-			return; /* the client went away; its read side notices */
-		s += n;
-		len -= (size_t)n;
+		if (n < 0 && errno == EAGAIN)
+			ok = poll(&p, 1, 2000) > 0;
+		else if (n <= 0)
+			ok = 0;
+		else
+			done += (size_t)n;
 	}
-}
-
-static void answer_line(struct ctnicd_ctl *ctl, int fd, const char *line)
-{
-	char *a = ctnicd_ctl_answer(ctl->cmds, ctl->ctx, line);
-
-	if (a) {
-		send_all(fd, a, strlen(a));
-		send_all(fd, "\n", 1);
-		free(a);
-	}
+	free(json);
+	return ok;
 }
 
 /* false: the client is gone. */
@@ -220,7 +223,8 @@ static int serve_client(struct ctnicd_ctl *ctl, struct ctl_client *c)
 
 				if (c->buf)
 					c->buf[c->len] = '\0';
-				answer_line(ctl, c->fd, line);
+				if (!send_line(c->fd, ctnicd_ctl_answer(ctl->cmds, ctl->ctx, line)))
+					return 0;
 			}
 			c->discarding = 0;
 			c->len = 0;
@@ -229,11 +233,8 @@ static int serve_client(struct ctnicd_ctl *ctl, struct ctl_client *c)
 		if (c->discarding)
 			continue;
 		if (c->len + 1 >= CTNICD_CTL_LINE_MAX) {
-			char *a = error_answer(NULL, "request line longer than 65535 bytes: discarded");
-
-			send_all(c->fd, a, strlen(a));
-			send_all(c->fd, "\n", 1);
-			free(a);
+			if (!send_line(c->fd, error_answer(NULL, "request line longer than 65535 bytes: discarded")))
+				return 0;
 			c->discarding = 1;
 			continue;
 		}
@@ -258,11 +259,7 @@ void ctnicd_ctl_serve(struct ctnicd_ctl *ctl, const struct pollfd *pfd, size_t n
 		if (fd < 0)
 			return;
 		if (ctl->nc == CTL_CLIENTS_MAX) {
-			char *a = error_answer(NULL, "too many control clients: try again later");
-
-			send_all(fd, a, strlen(a));
-			send_all(fd, "\n", 1);
-			free(a);
+			send_line(fd, error_answer(NULL, "too many control clients: try again later"));
 			close(fd);
 			return;
 		}

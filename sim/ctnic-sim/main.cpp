@@ -301,18 +301,29 @@ int listen_on(const std::string &path)
 	return fd;
 }
 
-void send_all(int fd, const std::string &s)
+/*
+ * Sends a whole answer. A client that stops reading while its answers pile
+ * up must not stall the card: after 2 s without room it is given up (false).
+ */
+bool send_all(int fd, const std::string &s)
 {
 	size_t done = 0;
 
 	while (done < s.size()) {
-		ssize_t n = send(fd, s.data() + done, s.size() - done, MSG_NOSIGNAL);
+		ssize_t n = send(fd, s.data() + done, s.size() - done, MSG_NOSIGNAL | MSG_DONTWAIT);
 		if (n < 0 && errno == EINTR)
 			continue;
+		if (n < 0 && errno == EAGAIN) {
+			struct pollfd p = { fd, POLLOUT, 0 };
+			if (poll(&p, 1, 2000) <= 0)
+				return false;
+			continue;
+		}
 		if (n <= 0)
-			return; /* the client is gone; its read side notices */
+			return false;
 		done += (size_t)n;
 	}
+	return true;
 }
 
 /* Reads what a client sent and answers each complete line. false: the client is gone. */
@@ -330,10 +341,11 @@ bool serve_client(Client &c, Card &card, const HostMem &mem)
 		size_t nl = c.buf.find('\n');
 		if (nl == std::string::npos) {
 			if (c.buf.size() >= CTNIC_SIM_LINE_MAX) {
-				if (!c.discarding)
-					send_all(c.fd, std::string("ERR ") + CTNIC_SIM_ERR_LONG +
-						       " line longer than " + std::to_string(CTNIC_SIM_LINE_MAX) +
-						       " bytes: discarded up to its newline\n");
+				if (!c.discarding &&
+				    !send_all(c.fd, std::string("ERR ") + CTNIC_SIM_ERR_LONG + " line longer than " +
+							    std::to_string(CTNIC_SIM_LINE_MAX) +
+							    " bytes: discarded up to its newline\n"))
+					return false;
 				c.discarding = true;
 				c.buf.clear();
 			}
@@ -346,13 +358,15 @@ bool serve_client(Client &c, Card &card, const HostMem &mem)
 			continue;
 		}
 		if (line.size() >= CTNIC_SIM_LINE_MAX) {
-			send_all(c.fd, std::string("ERR ") + CTNIC_SIM_ERR_LONG + " line longer than " +
-					       std::to_string(CTNIC_SIM_LINE_MAX) + " bytes\n");
+			if (!send_all(c.fd, std::string("ERR ") + CTNIC_SIM_ERR_LONG + " line longer than " +
+						    std::to_string(CTNIC_SIM_LINE_MAX) + " bytes\n"))
+				return false;
 			continue;
 		}
 		if (!line.empty() && line.back() == '\r')
 			line.pop_back();
-		send_all(c.fd, proto_answer(c.s, line, card, mem) + "\n");
+		if (!send_all(c.fd, proto_answer(c.s, line, card, mem) + "\n"))
+			return false;
 	}
 }
 

@@ -158,6 +158,27 @@ int main(int argc, char **argv)
 	tap(ok && ask(&a, "R 0\n", want, NULL, 0), "clients are served side by side, and one leaving mid-line harms none");
 	close(b.fd);
 
+	/* A client that sends and never reads must not stall the card for the others. */
+	struct conn hog;
+	if (conn_open(&hog, sock) == 0) {
+		static char flood[1 << 20];
+		size_t sent = 0;
+
+		for (size_t k = 0; k + 4 <= sizeof(flood); k += 4)
+			memcpy(flood + k, "R 0\n", 4);
+		conn_send(&hog, "HELLO 1\n", 8);
+		/* Non-blocking: stop when the simulator no longer takes more. */
+		for (int round = 0; round < 64; round++) {
+			ssize_t n = send(hog.fd, flood, sizeof(flood), MSG_NOSIGNAL | MSG_DONTWAIT);
+			if (n <= 0)
+				break;
+			sent += (size_t)n;
+		}
+		tap_diag("the client that never reads sent %zu bytes", sent);
+	}
+	tap(ask(&a, "R 0\n", want, NULL, 0), "a client that floods requests and never reads answers does not stall another");
+	close(hog.fd);
+
 	/* Random lines: each newline-terminated line gets exactly one answer. */
 	tap_diag("random lines with seed %u (replay: %s %s %u)", seed, argv[0], argv[1], seed);
 	srand(seed);

@@ -253,6 +253,22 @@ static void test_control_socket_refuses_malformed(const char *sock)
 	tap(ctl_call(sock, big, 70000, ans, sizeof(ans)) == 0 && strstr(ans, "\"ok\":false"),
 	    "ctnicd refuses a request line longer than 64 KiB");
 	free(big);
+	/* A client that sends and never reads the answers is given up, not waited for. */
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	int hog = socket(AF_UNIX, SOCK_STREAM, 0);
+	snprintf(sa.sun_path, sizeof(sa.sun_path), "%.100s", sock);
+	if (hog >= 0 && connect(hog, (struct sockaddr *)&sa, sizeof(sa)) == 0) {
+		static char flood[1 << 20];
+		for (size_t k = 0; k + 2 <= sizeof(flood); k += 2)
+			memcpy(flood + k, "x\n", 2);
+		for (int round = 0; round < 16; round++)
+			if (send(hog, flood, sizeof(flood), MSG_NOSIGNAL | MSG_DONTWAIT) <= 0)
+				break;
+	}
+	tap(ctl_call(sock, "{\"cmd\":\"device\"}\n", 17, ans, sizeof(ans)) == 0 && strstr(ans, "\"ok\":true"),
+	    "a control client that floods requests and never reads does not stall ctnicd");
+	if (hog >= 0)
+		close(hog);
 	tap(ctl_call(sock, "{\"cmd\":\"device\",\"id\":7}\n", 25, ans, sizeof(ans)) == 0 &&
 		    strstr(ans, "\"ok\":true") && strstr(ans, "\"id\":7"),
 	    "ctnicd still serves device after malformed requests, echoing the request id");
