@@ -2,7 +2,7 @@
 # hardware benchmark. Links hw/build.mk's VTOP_LIB (the verilated card,
 # built without sanitizers: generated code) with the model and flow.c.
 RTL_TEST      := $(B)/tests/rtl/test_rtl
-RTL_TEST_OBJS := $(addprefix $(B)/tests/rtl/,tb.o pkt.o test_rtl.o)
+RTL_TEST_OBJS := $(addprefix $(B)/tests/rtl/,tb.o pkt.o flows.o test_rtl.o)
 RTL_TEST_DEPS := $(CTNIC_MODEL_OBJS) $(B)/driver/src/flow.o
 
 $(B)/tests/rtl/%.o: tests/rtl/%.cpp $(wildcard tests/rtl/*.h) sim/model/ctnic_model.h driver/include/ctnic_flow.h $(VTOP_LIB)
@@ -23,3 +23,20 @@ TEST_PROGS += $(RTL_TEST)
 test-long:
 	@$(MAKE) --no-print-directory $(RTL_TEST)
 	$(RTL_TEST) --only random --packets 1000000 $(if $(SEED),--seed $(SEED))
+
+# The hardware benchmark (issue 3): packets per clock and latency of the
+# RTL, table >= 90% full. Prints hw_pkt_per_clk_64B, hw_pkt_per_clk_imix,
+# hw_latency_clk_min, hw_latency_clk_median, hw_latency_clk_max.
+BENCH_HW      := $(B)/tests/rtl/bench_hw
+BENCH_HW_OBJS := $(addprefix $(B)/tests/rtl/,tb.o pkt.o flows.o bench_hw.o)
+
+$(BENCH_HW): $(BENCH_HW_OBJS) $(RTL_TEST_DEPS) $(VTOP_LIB)
+	@mkdir -p $(dir $@)
+	$(CXX) $(LDFLAGS) -o $@ $(BENCH_HW_OBJS) $(RTL_TEST_DEPS) $(VTOP_LIB) -pthread
+
+ALL_BINS += $(BENCH_HW)
+
+.PHONY: bench-hw
+bench-hw:
+	@$(MAKE) --no-print-directory $(BENCH_HW) >/dev/null
+	@$(BENCH_HW) $(if $(SEED),--seed $(SEED))
