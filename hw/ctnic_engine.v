@@ -1,6 +1,7 @@
 /*
- * ctnic_engine - decides what happens to each frame, one frame at a time,
- * and runs the table operations of the CSR window between frames.
+ * ctnic_engine - decides what happens to each frame, one frame per clock in
+ * a six-stage pipeline, and runs the table operations of the CSR window
+ * while the pipeline is empty.
  *
  * Per frame (descriptor from ctnic_ingress): parse the header window,
  * compute the key and its CRC-32C hash, read both candidate buckets and
@@ -11,8 +12,21 @@
  * drop. The decision order is the one in docs/hardware.md; the C reference
  * model (sim/model) follows it.
  *
- * The RAMs have one owner, this state machine, so a table write is one RAM
- * write between two frames: the lookup sees the old entry or the new one.
+ * Stages (each one register stage; the whole pipeline advances together and
+ * stalls only when the job output is not taken):
+ *   E0  take the descriptor
+ *   E1  parse: verdict before lookup, key
+ *   E2  hash; read both candidate buckets
+ *   E3  compare all ways; read the flow record
+ *   E4  hit?; count and write the record back; read the next hop
+ *   E5  decide; rewrite the first beat; descriptor -> job
+ * A frame in E4 whose record was written back by the frame just before it
+ * (same flow, back to back) takes that written record instead of the RAM's
+ * older word, so counters are exact at one frame per clock.
+ *
+ * Table operations wait until the pipeline is empty (no new frame enters
+ * while one is pending) and then take one RAM access: the lookup sees the
+ * old entry or the new one, never a mix.
  */
 
 `resetall
@@ -151,22 +165,22 @@ function [31:0] crc32c_key(input [103:0] kb);
     end
 endfunction
 
-// ---- state ------------------------------------------------------------------
+// ---- pipeline control -----------------------------------------------------------
 
-localparam [3:0]
-    S_IDLE   = 4'd0,
-    S_TBL    = 4'd1,
-    S_PARSE  = 4'd2,
-    S_HASH   = 4'd3,
-    S_KEY    = 4'd4,
-    S_FLOW   = 4'd5,
-    S_NH     = 4'd6,
-    S_DECIDE = 4'd7,
-    S_EMIT   = 4'd8;
+// E0..E5 valid bits
+reg s0_v = 1'b0, s1_v = 1'b0, s2_v = 1'b0, s3_v = 1'b0, s4_v = 1'b0, s5_v = 1'b0;
+wire adv = !s5_v || job_ready;
+wire pipe_empty = !(s0_v || s1_v || s2_v || s3_v || s4_v || s5_v);
 
-reg [3:0] state_reg = S_IDLE;
+// table operation: 0 idle, 1 access issued (answer next clock)
+reg t_busy_reg = 1'b0;
 
-// the frame's descriptor
+assign desc_rd = adv && desc_valid && !tbl_req;
+
+// ---- E0: the frame's descriptor --------------------------------------------------
+
+wire [DESC_W-1:0] d = desc_dout;  // {hdr, len, beats, port, lookup, inject, bad, disabled, oversize}
+
 reg [1023:0] hdr_reg;
 reg [15:0]   len_reg;
 reg [15:0]   beats_reg;
@@ -177,9 +191,7 @@ reg          bad_reg;
 reg          dis_reg;
 reg          over_reg;
 
-wire [DESC_W-1:0] d = desc_dout;  // {hdr, len, beats, port, lookup, inject, bad, disabled, oversize}
-
-// ---- parse (combinational on the descriptor registers) ---------------------
+// ---- E1: parse (combinational on E0) ------------------------------------------------
 
 wire [1023:0] h = hdr_reg;
 wire        p_vlan = b16(h, 7'd12) == 16'h8100;
@@ -212,7 +224,7 @@ wire        p_frag_off = p_frag[12:0] != 13'd0;
 wire        p_frag_any = p_frag_off || p_frag[13];
 wire [16:0] p_l4_need = p_is_tcp ? 17'd20 : 17'd8;
 
-// IPv4 header checksum over ihl*4 bytes: valid when the sum folds to 0xffff
+// IPv4 header checksum over IHL*4 bytes: valid when the sum folds to 0xffff
 reg [31:0] p_csum_sum;
 integer ci;
 always @* begin
@@ -223,7 +235,7 @@ always @* begin
 end
 wire p_csum_ok = fold(p_csum_sum) == 16'hffff;
 
-// pre-lookup verdict
+// verdict before the lookup
 localparam [1:0] V_LOOKUP = 2'd0;
 localparam [1:0] V_DROP = 2'd1;
 localparam [1:0] V_PUNT = 2'd2;
@@ -231,7 +243,7 @@ localparam [1:0] V_OUT = 2'd3;   // straight out (host inject without LOOKUP)
 
 reg [1:0] pv_kind;
 reg [3:0] pv_reason;
-reg       pv_ip;     // descriptor carries l3/l4/flags
+reg       pv_ip;     // the descriptor carries l3/l4/flags
 always @* begin
     pv_kind = V_LOOKUP;
     pv_reason = 4'd0;
@@ -286,34 +298,40 @@ end
 wire [7:0] p_d_l4 = p_frag_off ? 8'd0 : {1'b0, p_l4};
 wire [7:0] p_d_flags = (p_is_tcp && !p_frag_off && {10'd0, p_l4} + 17'd20 <= p_ip_end) ? p_tcp_flags : 8'd0;
 
-// ---- parse results, registered -----------------------------------------------
+// E1 registers; frame facts carried down the pipeline stage by stage
+// (stage n's copy is named *_q[n])
+reg [1:0]   v_kind_q   [1:4];
+reg [3:0]   v_reason_q [1:4];
+reg         v_ip_q     [1:4];
+reg         v_vlan_q   [1:4];
+reg [7:0]   v_l3_q     [1:4];
+reg [7:0]   v_l4_q     [1:4];
+reg [7:0]   v_flags_q  [1:4];
+reg [7:0]   v_ttl_q    [1:4];
+reg         v_tcp_q    [1:4];
+reg         v_icmp_q   [1:4];
+reg [15:0]  f_len_q    [1:4];
+reg [15:0]  f_beats_q  [1:4];
+reg [3:0]   f_port_q   [1:4];
+reg         f_inject_q [1:4];
+reg [511:0] f_beat0_q  [1:4];
+reg [31:0]  k_saddr_q  [1:2];
+reg [31:0]  k_daddr_q  [1:2];
+reg [15:0]  k_sport_q  [1:2];
+reg [15:0]  k_dport_q  [1:2];
+reg [7:0]   k_proto_q  [1:2];
 
-reg [1:0]   v_kind_reg;
-reg [3:0]   v_reason_reg;
-reg         v_ip_reg;
-reg         v_vlan_reg;
-reg [7:0]   v_l3_reg;
-reg [7:0]   v_l4_reg;
-reg [7:0]   v_flags_reg;
-reg [31:0]  k_saddr_reg;
-reg [31:0]  k_daddr_reg;
-reg [15:0]  k_sport_reg;
-reg [15:0]  k_dport_reg;
-reg [7:0]   k_proto_reg;
-reg [7:0]   v_ttl_reg;
-reg         v_tcp_reg;
-reg         v_icmp_reg;
+// ---- E2: hash, read both buckets ------------------------------------------------------
 
-// ---- tables -----------------------------------------------------------------
-
-wire [103:0] key_bytes = {k_proto_reg, k_dport_reg[7:0], k_dport_reg[15:8],
-                          k_sport_reg[7:0], k_sport_reg[15:8],
-                          k_daddr_reg[7:0], k_daddr_reg[15:8], k_daddr_reg[23:16], k_daddr_reg[31:24],
-                          k_saddr_reg[7:0], k_saddr_reg[15:8], k_saddr_reg[23:16], k_saddr_reg[31:24]};
+wire [103:0] key_bytes = {k_proto_q[1], k_dport_q[1][7:0], k_dport_q[1][15:8],
+                          k_sport_q[1][7:0], k_sport_q[1][15:8],
+                          k_daddr_q[1][7:0], k_daddr_q[1][15:8], k_daddr_q[1][23:16], k_daddr_q[1][31:24],
+                          k_saddr_q[1][7:0], k_saddr_q[1][15:8], k_saddr_q[1][23:16], k_saddr_q[1][31:24]};
 /* verilator lint_off UNUSEDSIGNAL */
 // each sub-table takes BL bits of its half of the hash
 wire [31:0] hash = crc32c_key(key_bytes);
 /* verilator lint_on UNUSEDSIGNAL */
+wire lk1 = s1_v && v_kind_q[1] == V_LOOKUP;
 
 // table operation decode
 wire [3:0]  t_op = tbl_op;
@@ -327,7 +345,7 @@ wire        t_idx_ok = (t_op == OP_KEY_WRITE || t_op == OP_KEY_READ) ? t_key_ok
                      : (t_op == OP_FLOW_WRITE || t_op == OP_FLOW_READ) ? t_flow_ok
                      : (t_op == OP_NH_WRITE || t_op == OP_NH_READ) ? t_nh_ok
                      : t_op == 4'd0;
-wire        t_start = state_reg == S_IDLE && tbl_req;
+wire        t_start = tbl_req && !t_busy_reg && pipe_empty;
 wire        t_go = t_start && t_idx_ok;
 
 reg         t_err_reg = 1'b0;
@@ -337,9 +355,9 @@ reg [WL:0]  t_keysel_reg = 0;
 
 // key RAMs: one per (sub-table, way), BUCKETS entries of 128 bits
 wire [127:0] key_q [0:NKEY-1];
-wire [BL-1:0] key_raddr0 = state_reg == S_HASH ? hash[BL-1:0] : t_bucket;
-wire [BL-1:0] key_raddr1 = state_reg == S_HASH ? hash[16 +: BL] : t_bucket;
-wire key_rd_en = state_reg == S_HASH || (t_go && t_op == OP_KEY_READ);
+wire [BL-1:0] key_raddr0 = t_start ? t_bucket : hash[BL-1:0];
+wire [BL-1:0] key_raddr1 = t_start ? t_bucket : hash[16 +: BL];
+wire key_rd_en = (adv && lk1) || (t_go && t_op == OP_KEY_READ);
 
 genvar gk;
 generate
@@ -356,7 +374,9 @@ generate
     end
 endgenerate
 
-// key compare: the first matching entry, sub-table 0 way 0 first
+// ---- E3: compare, read the flow record ----------------------------------------------
+
+// the first matching entry, sub-table 0 way 0 first
 reg          m_found;
 reg [21:0]   m_flow;
 reg          m_reply;
@@ -366,76 +386,81 @@ always @* begin
     m_flow = 22'd0;
     m_reply = 1'b0;
     for (mi = NKEY - 1; mi >= 0; mi = mi - 1) begin
-        if (key_q[mi][127] && key_q[mi][31:0] == k_saddr_reg && key_q[mi][63:32] == k_daddr_reg &&
-            key_q[mi][95:64] == {k_sport_reg, k_dport_reg} && key_q[mi][103:96] == k_proto_reg) begin
+        if (key_q[mi][127] && key_q[mi][31:0] == k_saddr_q[2] && key_q[mi][63:32] == k_daddr_q[2] &&
+            key_q[mi][95:64] == {k_sport_q[2], k_dport_q[2]} && key_q[mi][103:96] == k_proto_q[2]) begin
             m_found = 1'b1;
             m_flow = key_q[mi][125:104];
             m_reply = key_q[mi][126];
         end
     end
 end
+wire lk2 = s2_v && v_kind_q[2] == V_LOOKUP;
 
-reg          m_found_reg;
-reg [21:0]   m_flow_reg;
-reg          m_reply_reg;
-wire         m_flow_ok = (m_flow_reg >> FL) == 22'd0;
+reg          m_found_q [3:4];
+reg [21:0]   m_flow_q  [3:4];
+reg          m_reply_q [3:4];
 
-// flow RAM
-wire [511:0] flow_q;
-reg          flow_wb;          // counter write-back this cycle
+// ---- E4: count in the record, write it back, read the next hop ---------------------------
+
+wire [511:0] flow_ram_q;
+reg          wb_prev_v = 1'b0;   // the last advance wrote a record back
+reg [21:0]   wb_prev_id;
+reg [511:0]  wb_prev_data;
+wire lk3 = s3_v && v_kind_q[3] == V_LOOKUP;
+wire [511:0] flow_q = (wb_prev_v && wb_prev_id == m_flow_q[3]) ? wb_prev_data : flow_ram_q;
+wire         m_flow_ok = (m_flow_q[3] >> FL) == 22'd0;
+wire         hit = lk3 && m_found_q[3] && m_flow_ok && flow_q[256];
+
 reg [511:0]  flow_wb_data;
+wire         flow_wb = adv && hit;
 wire         flow_t_wr = t_go && t_op == OP_FLOW_WRITE;
-ctnic_ram #(.WIDTH(512), .DEPTH(FLOWS)) flow_ram (
-    .clk(clk),
-    .wr_en(flow_t_wr || flow_wb),
-    .wr_addr(flow_t_wr ? tbl_index[FL-1:0] : m_flow_reg[FL-1:0]),
-    .wr_data(flow_t_wr ? tbl_wdata : flow_wb_data),
-    .rd_en(state_reg == S_KEY || (t_go && t_op == OP_FLOW_READ)),
-    .rd_addr(state_reg == S_KEY ? m_flow[FL-1:0] : tbl_index[FL-1:0]),
-    .rd_data(flow_q)
-);
-
-// the direction's half of the record
-/* verilator lint_off UNUSEDSIGNAL */
-// word 4d+3 bits 31:16 and 7:3 are reserved
-wire [127:0] f_dir = m_reply_reg ? flow_q[255:128] : flow_q[127:0];
-/* verilator lint_on UNUSEDSIGNAL */
-wire         hit = m_found_reg && m_flow_ok && flow_q[256];
-
 always @* begin
-    flow_wb = state_reg == S_FLOW && hit;
     flow_wb_data = flow_q;
     flow_wb_data[319:288] = tick[31:0];                   // word 9: last seen
-    if (!m_reply_reg) begin
+    if (!m_reply_q[3]) begin
         flow_wb_data[351:320] = flow_q[351:320] + 32'd1;  // word 10
         {flow_wb_data[463:448], flow_wb_data[383:352]} =
-            {flow_q[463:448], flow_q[383:352]} + {32'd0, len_reg};
+            {flow_q[463:448], flow_q[383:352]} + {32'd0, f_len_q[3]};
     end else begin
         flow_wb_data[415:384] = flow_q[415:384] + 32'd1;  // word 12
         {flow_wb_data[479:464], flow_wb_data[447:416]} =
-            {flow_q[479:464], flow_q[447:416]} + {32'd0, len_reg};
+            {flow_q[479:464], flow_q[447:416]} + {32'd0, f_len_q[3]};
     end
 end
 
-reg          hit_reg;
-reg [98:0]   dir_reg;         // the direction's tuple, action, ttl_dec
+ctnic_ram #(.WIDTH(512), .DEPTH(FLOWS)) flow_ram (
+    .clk(clk),
+    .wr_en(flow_t_wr || flow_wb),
+    .wr_addr(flow_t_wr ? tbl_index[FL-1:0] : m_flow_q[3][FL-1:0]),
+    .wr_data(flow_t_wr ? tbl_wdata : flow_wb_data),
+    .rd_en((adv && lk2) || (t_go && t_op == OP_FLOW_READ)),
+    .rd_addr(t_start ? tbl_index[FL-1:0] : m_flow[FL-1:0]),
+    .rd_data(flow_ram_q)
+);
 
-// next-hop RAM
-wire [127:0] nh_q;
+/* verilator lint_off UNUSEDSIGNAL */
+// word 4d+3 bits 31:16 and 7:3 are reserved
+wire [127:0] f_dir = m_reply_q[3] ? flow_q[255:128] : flow_q[127:0];
+/* verilator lint_on UNUSEDSIGNAL */
 wire [7:0]   nh_index = f_dir[111:104];
+
+reg          hit_q [4:4];
+reg [98:0]   dir_q [4:4];    // the direction's tuple, action, ttl_dec
+reg          nh_ok_q [4:4];  // the next-hop index exists
+
+wire [127:0] nh_q;
 wire         nh_t_wr = t_go && t_op == OP_NH_WRITE;
 ctnic_ram #(.WIDTH(128), .DEPTH(NEXTHOPS)) nh_ram (
     .clk(clk),
     .wr_en(nh_t_wr),
     .wr_addr(tbl_index[NL-1:0]),
     .wr_data(tbl_wdata[127:0]),
-    .rd_en(state_reg == S_FLOW || (t_go && t_op == OP_NH_READ)),
-    .rd_addr(state_reg == S_FLOW ? nh_index[NL-1:0] : tbl_index[NL-1:0]),
+    .rd_en((adv && lk3) || (t_go && t_op == OP_NH_READ)),
+    .rd_addr(t_start ? tbl_index[NL-1:0] : nh_index[NL-1:0]),
     .rd_data(nh_q)
 );
-reg          nh_ok_reg;        // the index exists
 
-// ---- table operation answer ----------------------------------------------------
+// ---- table operation answer ------------------------------------------------------------
 
 reg [511:0] t_rdata;
 always @* begin
@@ -443,24 +468,25 @@ always @* begin
     if (t_op_reg == OP_KEY_READ)
         t_rdata[127:0] = key_q[t_keysel_reg];
     else if (t_op_reg == OP_FLOW_READ)
-        t_rdata = flow_q;
+        t_rdata = flow_ram_q;
     else if (t_op_reg == OP_NH_READ)
         t_rdata[127:0] = nh_q;
 end
 
-assign tbl_done = state_reg == S_TBL;
+assign tbl_done = t_busy_reg;
 assign tbl_err = t_err_reg;
 assign tbl_rd = t_rd_reg;
 assign tbl_rdata = t_rdata;
 
-// ---- decision -------------------------------------------------------------------
+// ---- E5: decide, rewrite ---------------------------------------------------------------
 
-wire [31:0] n_saddr = dir_reg[31:0];
-wire [31:0] n_daddr = dir_reg[63:32];
-wire [15:0] n_dport = dir_reg[79:64];
-wire [15:0] n_sport = dir_reg[95:80];
-wire [1:0]  n_action = dir_reg[97:96];
-wire        n_ttl_dec = dir_reg[98];
+wire [98:0] dir4 = dir_q[4];
+wire [31:0] n_saddr = dir4[31:0];
+wire [31:0] n_daddr = dir4[63:32];
+wire [15:0] n_dport = dir4[79:64];
+wire [15:0] n_sport = dir4[95:80];
+wire [1:0]  n_action = dir4[97:96];
+wire        n_ttl_dec = dir4[98];
 wire        nh_valid = nh_q[31];
 wire        nh_macs = nh_q[4];
 wire [3:0]  nh_port = nh_q[3:0];
@@ -472,24 +498,24 @@ reg [3:0] f_reason;
 reg [3:0] f_port;
 always @* begin
     f_kind = KIND_DROP;
-    f_reason = v_reason_reg;
+    f_reason = v_reason_q[4];
     f_port = 4'd0;
-    case (v_kind_reg)
+    case (v_kind_q[4])
         V_DROP: f_kind = KIND_DROP;
         V_PUNT: f_kind = KIND_HOST;
-        V_OUT: begin f_kind = KIND_PORT; f_port = port_reg; end
+        V_OUT: begin f_kind = KIND_PORT; f_port = f_port_q[4]; end
         default: begin
-            if (!hit_reg) begin
+            if (!hit_q[4]) begin
                 f_kind = KIND_HOST; f_reason = CTNIC_PUNT_MISS;
-            end else if (v_tcp_reg && (v_flags_reg & tcp_punt_mask) != 8'd0) begin
+            end else if (v_tcp_q[4] && (v_flags_q[4] & tcp_punt_mask) != 8'd0) begin
                 f_kind = KIND_HOST; f_reason = CTNIC_PUNT_TCP_FLAGS;
             end else if (n_action == CTNIC_ACTION_HOST) begin
                 f_kind = KIND_HOST; f_reason = CTNIC_PUNT_ACTION_HOST;
             end else if (n_action != CTNIC_ACTION_FORWARD) begin
                 f_kind = KIND_DROP; f_reason = CTNIC_DROP_ACTION_DROP;
-            end else if (v_ttl_reg <= 8'd1) begin
+            end else if (v_ttl_q[4] <= 8'd1) begin
                 f_kind = KIND_HOST; f_reason = CTNIC_PUNT_TTL_EXPIRED;
-            end else if (!nh_ok_reg || !nh_valid || nh_port >= PORTS) begin
+            end else if (!nh_ok_q[4] || !nh_valid || nh_port >= PORTS) begin
                 f_kind = KIND_DROP; f_reason = CTNIC_DROP_BAD_EGRESS;
             end else begin
                 f_kind = KIND_PORT; f_port = nh_port;
@@ -570,16 +596,29 @@ function [511:0] rewrite(input [511:0] b, input [6:0] l3, input [31:0] sa, input
     end
 endfunction
 
-wire [511:0] rw14 = rewrite(hdr_reg[511:0], 7'd14, n_saddr, n_daddr, n_sport, n_dport, n_ttl_dec,
-                            v_tcp_reg, v_icmp_reg, nh_macs, nh_dmac, nh_smac);
-wire [511:0] rw18 = rewrite(hdr_reg[511:0], 7'd18, n_saddr, n_daddr, n_sport, n_dport, n_ttl_dec,
-                            v_tcp_reg, v_icmp_reg, nh_macs, nh_dmac, nh_smac);
+wire [511:0] rw14 = rewrite(f_beat0_q[4], 7'd14, n_saddr, n_daddr, n_sport, n_dport, n_ttl_dec,
+                            v_tcp_q[4], v_icmp_q[4], nh_macs, nh_dmac, nh_smac);
+wire [511:0] rw18 = rewrite(f_beat0_q[4], 7'd18, n_saddr, n_daddr, n_sport, n_dport, n_ttl_dec,
+                            v_tcp_q[4], v_icmp_q[4], nh_macs, nh_dmac, nh_smac);
 
-// ---- job ---------------------------------------------------------------------------
+// descriptor: len, reason, ingress port, flow, tick, l3, l4, flags (LE bytes)
+wire        dsc_flow = v_kind_q[4] == V_LOOKUP && hit_q[4];
+wire [7:0]  dsc_port = f_inject_q[4] ? PORTS[7:0] : {4'd0, f_port_q[4]};
+wire        dsc_ip = v_ip_q[4];
+wire [127:0] dsc = {8'd0,
+                    dsc_ip ? v_flags_q[4] : 8'd0,
+                    dsc_ip ? v_l4_q[4] : 8'd0,
+                    dsc_ip ? v_l3_q[4] : 8'd0,
+                    tick[31:0],
+                    dsc_flow, dsc_flow && m_reply_q[4], 8'd0, dsc_flow ? m_flow_q[4] : 22'd0,
+                    dsc_port, 4'd0, f_reason, f_len_q[4]};
+
+// ---- the job (E5 registers) ---------------------------------------------------------------
 
 reg [1:0]   j_kind_reg = KIND_DROP;
 reg [3:0]   j_port_reg = 4'd0;
 reg [15:0]  j_beats_reg = 16'd0;
+reg [15:0]  j_len_reg = 16'd0;
 reg         j_replace_reg = 1'b0;
 reg [511:0] j_beat0_reg;
 reg [127:0] j_desc_reg;
@@ -587,16 +626,16 @@ reg [3:0]   j_reason_reg = 4'd0;
 reg         j_hit_reg = 1'b0;
 reg         j_miss_reg = 1'b0;
 
-assign job_valid = state_reg == S_EMIT;
+assign job_valid = s5_v;
 assign job_kind = j_kind_reg;
 assign job_port = j_port_reg;
 assign job_beats = j_beats_reg;
-assign job_len = len_reg;
+assign job_len = j_len_reg;
 assign job_replace = j_replace_reg;
 assign job_beat0 = j_beat0_reg;
 assign job_desc = j_desc_reg;
 
-wire emit = state_reg == S_EMIT && job_ready;
+wire emit = s5_v && job_ready;
 assign ev_punt = emit && j_kind_reg == KIND_HOST;
 assign ev_punt_reason = j_reason_reg;
 assign ev_drop = emit && j_kind_reg == KIND_DROP;
@@ -604,97 +643,124 @@ assign ev_drop_reason = j_reason_reg;
 assign ev_hit = emit && j_hit_reg;
 assign ev_miss = emit && j_miss_reg;
 
-assign desc_rd = state_reg == S_IDLE && !tbl_req && desc_valid;
+// ---- clocked --------------------------------------------------------------------------------
 
-// descriptor: len, reason, ingress port, flow, tick, l3, l4, flags (LE bytes)
-wire        dsc_flow = v_kind_reg == V_LOOKUP && hit_reg;
-wire [7:0]  dsc_port = inject_reg ? PORTS[7:0] : {4'd0, port_reg};
-wire [127:0] dsc = {8'd0,
-                    v_ip_reg ? v_flags_reg : 8'd0,
-                    v_ip_reg ? v_l4_reg : 8'd0,
-                    v_ip_reg ? v_l3_reg : 8'd0,
-                    tick[31:0],
-                    dsc_flow, dsc_flow && m_reply_reg, 8'd0, dsc_flow ? m_flow_reg : 22'd0,
-                    dsc_port, 4'd0, f_reason, len_reg};
+integer st;
 
 always @(posedge clk) begin
-    case (state_reg)
-        S_IDLE: begin
-            if (tbl_req) begin
-                t_err_reg <= !t_idx_ok;
-                t_rd_reg <= t_op == OP_KEY_READ || t_op == OP_FLOW_READ ||
-                            t_op == OP_NH_READ;
-                t_op_reg <= t_op;
-                t_keysel_reg <= {t_sub, t_way};
-                state_reg <= S_TBL;
-            end else if (desc_valid) begin
-                hdr_reg <= d[DESC_W-1 -: 1024];
-                len_reg <= d[25 +: 16];
-                beats_reg <= d[9 +: 16];
-                port_reg <= d[5 +: 4];
-                lookup_reg <= d[4];
-                inject_reg <= d[3];
-                bad_reg <= d[2];
-                dis_reg <= d[1];
-                over_reg <= d[0];
-                state_reg <= S_PARSE;
-            end
+    // table operation: one RAM access while the pipeline is empty
+    t_busy_reg <= t_start;
+    if (t_start) begin
+        t_err_reg <= !t_idx_ok;
+        t_rd_reg <= t_op == OP_KEY_READ || t_op == OP_FLOW_READ || t_op == OP_NH_READ;
+        t_op_reg <= t_op;
+        t_keysel_reg <= {t_sub, t_way};
+    end
+
+    if (adv) begin
+        // E0
+        s0_v <= desc_rd;
+        if (desc_rd) begin
+            hdr_reg <= d[DESC_W-1 -: 1024];
+            len_reg <= d[25 +: 16];
+            beats_reg <= d[9 +: 16];
+            port_reg <= d[5 +: 4];
+            lookup_reg <= d[4];
+            inject_reg <= d[3];
+            bad_reg <= d[2];
+            dis_reg <= d[1];
+            over_reg <= d[0];
         end
-        S_TBL: state_reg <= S_IDLE;
-        S_PARSE: begin
-            v_kind_reg <= pv_kind;
-            v_reason_reg <= pv_reason;
-            v_ip_reg <= pv_ip;
-            v_vlan_reg <= p_vlan;
-            v_l3_reg <= {1'b0, p_l3};
-            v_l4_reg <= p_d_l4;
-            v_flags_reg <= p_d_flags;
-            k_saddr_reg <= p_saddr;
-            k_daddr_reg <= p_daddr;
-            k_sport_reg <= p_is_icmp ? p_icmp_id : p_sport;
-            k_dport_reg <= p_is_icmp ? 16'd0 : p_dport;
-            k_proto_reg <= p_proto;
-            v_ttl_reg <= p_ttl;
-            v_tcp_reg <= p_is_tcp;
-            v_icmp_reg <= p_is_icmp;
-            hit_reg <= 1'b0;
-            m_found_reg <= 1'b0;
-            m_flow_reg <= 22'd0;
-            m_reply_reg <= 1'b0;
-            state_reg <= pv_kind == V_LOOKUP ? S_HASH : S_DECIDE;
+
+        // E1
+        s1_v <= s0_v;
+        v_kind_q[1] <= pv_kind;
+        v_reason_q[1] <= pv_reason;
+        v_ip_q[1] <= pv_ip;
+        v_vlan_q[1] <= p_vlan;
+        v_l3_q[1] <= {1'b0, p_l3};
+        v_l4_q[1] <= p_d_l4;
+        v_flags_q[1] <= p_d_flags;
+        v_ttl_q[1] <= p_ttl;
+        v_tcp_q[1] <= p_is_tcp;
+        v_icmp_q[1] <= p_is_icmp;
+        f_len_q[1] <= len_reg;
+        f_beats_q[1] <= beats_reg > MAX_BEATS ? MAX_BEATS[15:0] : beats_reg;
+        f_port_q[1] <= port_reg;
+        f_inject_q[1] <= inject_reg;
+        f_beat0_q[1] <= hdr_reg[511:0];
+        k_saddr_q[1] <= p_saddr;
+        k_daddr_q[1] <= p_daddr;
+        k_sport_q[1] <= p_is_icmp ? p_icmp_id : p_sport;
+        k_dport_q[1] <= p_is_icmp ? 16'd0 : p_dport;
+        k_proto_q[1] <= p_proto;
+
+        // E2..E5 carry the frame's facts
+        s2_v <= s1_v;
+        s3_v <= s2_v;
+        s4_v <= s3_v;
+        s5_v <= s4_v;
+        for (st = 2; st <= 4; st = st + 1) begin
+            v_kind_q[st] <= v_kind_q[st-1];
+            v_reason_q[st] <= v_reason_q[st-1];
+            v_ip_q[st] <= v_ip_q[st-1];
+            v_vlan_q[st] <= v_vlan_q[st-1];
+            v_l3_q[st] <= v_l3_q[st-1];
+            v_l4_q[st] <= v_l4_q[st-1];
+            v_flags_q[st] <= v_flags_q[st-1];
+            v_ttl_q[st] <= v_ttl_q[st-1];
+            v_tcp_q[st] <= v_tcp_q[st-1];
+            v_icmp_q[st] <= v_icmp_q[st-1];
+            f_len_q[st] <= f_len_q[st-1];
+            f_beats_q[st] <= f_beats_q[st-1];
+            f_port_q[st] <= f_port_q[st-1];
+            f_inject_q[st] <= f_inject_q[st-1];
+            f_beat0_q[st] <= f_beat0_q[st-1];
         end
-        S_HASH: state_reg <= S_KEY;
-        S_KEY: begin
-            m_found_reg <= m_found;
-            m_flow_reg <= m_flow;
-            m_reply_reg <= m_reply;
-            state_reg <= S_FLOW;
-        end
-        S_FLOW: begin
-            hit_reg <= hit;
-            dir_reg <= f_dir[98:0];
-            nh_ok_reg <= ({24'd0, nh_index} >> NL) == 32'd0;
-            state_reg <= S_NH;
-        end
-        S_NH: state_reg <= S_DECIDE;
-        S_DECIDE: begin
-            j_kind_reg <= f_kind;
-            j_port_reg <= f_port;
-            j_beats_reg <= beats_reg > MAX_BEATS ? MAX_BEATS[15:0] : beats_reg;
-            j_replace_reg <= v_kind_reg == V_LOOKUP && f_kind == KIND_PORT;
-            j_beat0_reg <= v_vlan_reg ? rw18 : rw14;
-            j_desc_reg <= dsc;
-            j_reason_reg <= f_reason;
-            j_hit_reg <= v_kind_reg == V_LOOKUP && hit_reg;
-            j_miss_reg <= v_kind_reg == V_LOOKUP && !hit_reg;
-            state_reg <= S_EMIT;
-        end
-        S_EMIT: if (job_ready) state_reg <= S_IDLE;
-        default: state_reg <= S_IDLE;
-    endcase
+        k_saddr_q[2] <= k_saddr_q[1];
+        k_daddr_q[2] <= k_daddr_q[1];
+        k_sport_q[2] <= k_sport_q[1];
+        k_dport_q[2] <= k_dport_q[1];
+        k_proto_q[2] <= k_proto_q[1];
+
+        // E3
+        m_found_q[3] <= lk2 && m_found;
+        m_flow_q[3] <= m_flow;
+        m_reply_q[3] <= m_reply;
+        m_found_q[4] <= m_found_q[3];
+        m_flow_q[4] <= m_flow_q[3];
+        m_reply_q[4] <= m_reply_q[3];
+
+        // E4
+        hit_q[4] <= hit;
+        dir_q[4] <= f_dir[98:0];
+        nh_ok_q[4] <= ({24'd0, nh_index} >> NL) == 32'd0;
+        wb_prev_v <= flow_wb;
+        wb_prev_id <= m_flow_q[3];
+        wb_prev_data <= flow_wb_data;
+
+        // E5
+        j_kind_reg <= f_kind;
+        j_port_reg <= f_port;
+        j_beats_reg <= f_beats_q[4];
+        j_len_reg <= f_len_q[4];
+        j_replace_reg <= v_kind_q[4] == V_LOOKUP && f_kind == KIND_PORT;
+        j_beat0_reg <= v_vlan_q[4] ? rw18 : rw14;
+        j_desc_reg <= dsc;
+        j_reason_reg <= f_reason;
+        j_hit_reg <= v_kind_q[4] == V_LOOKUP && hit_q[4];
+        j_miss_reg <= v_kind_q[4] == V_LOOKUP && !hit_q[4];
+    end
 
     if (rst) begin
-        state_reg <= S_IDLE;
+        s0_v <= 1'b0;
+        s1_v <= 1'b0;
+        s2_v <= 1'b0;
+        s3_v <= 1'b0;
+        s4_v <= 1'b0;
+        s5_v <= 1'b0;
+        wb_prev_v <= 1'b0;
+        t_busy_reg <= 1'b0;
     end
 end
 

@@ -171,9 +171,14 @@ wire desc_push = accept && sel_tlast;
 wire [DESC_W-1:0] desc_din = {hdr_new, len_new, beats_new, port_out,
                               is_host && inj_new[4], is_host, bad_new, disabled_new, oversize};
 
-// round-robin pick among the sources with a frame waiting
-reg [3:0]    pick;
-reg          pick_valid;
+// Round-robin pick among the sources with a frame waiting. Idle: start at
+// rr_reg. At a frame's last beat: start after the current source and skip
+// it, so the next frame of another source follows with no idle clock (the
+// current source's tvalid still belongs to the beat being taken).
+wire        chain = accept && sel_tlast;
+wire [3:0]  pick_start = chain ? (src_reg + 4'd1 == NSRC[3:0] ? 4'd0 : src_reg + 4'd1) : rr_reg;
+reg [3:0]   pick;
+reg         pick_valid;
 integer s;
 reg [4:0] c;
 
@@ -181,10 +186,10 @@ always @* begin
     pick = 4'd0;
     pick_valid = 1'b0;
     for (s = NSRC - 1; s >= 0; s = s - 1) begin
-        c = {1'b0, rr_reg} + s[4:0];
+        c = {1'b0, pick_start} + s[4:0];
         if (c >= NSRC)
             c = c - NSRC[4:0];
-        if (src_tvalid[c[3:0]]) begin
+        if (src_tvalid[c[3:0]] && !(chain && c[3:0] == src_reg)) begin
             pick = c[3:0];
             pick_valid = 1'b1;
         end
@@ -192,24 +197,23 @@ always @* begin
 end
 
 always @(posedge clk) begin
-    if (!active_reg) begin
-        if (pick_valid) begin
-            active_reg <= 1'b1;
-            src_reg <= pick;
-            rr_reg <= {28'd0, pick} == NSRC - 1 ? 4'd0 : pick + 4'd1;
-            beats_reg <= 16'd0;
-            len_reg <= 16'd0;
-            bad_reg <= 1'b0;
-        end
-    end else if (accept) begin
+    if (accept) begin
         beats_reg <= beats_new;
         len_reg <= len_new;
         hdr_reg <= hdr_new;
         bad_reg <= bad_new;
         disabled_reg <= disabled_new;
         inj_reg <= inj_new;
-        if (sel_tlast)
-            active_reg <= 1'b0;
+    end
+    if (!active_reg || chain) begin
+        active_reg <= pick_valid;
+        if (pick_valid) begin
+            src_reg <= pick;
+            rr_reg <= {28'd0, pick} == NSRC - 1 ? 4'd0 : pick + 4'd1;
+        end
+        beats_reg <= 16'd0;
+        len_reg <= 16'd0;
+        bad_reg <= 1'b0;
     end
 
     if (rst) begin
