@@ -59,4 +59,19 @@ enum ctnic_late_action ctnic_late_decide(struct ctnic_late *l, const struct ctni
 					 const char *in_if, uint8_t tcp_flags, uint64_t now,
 					 struct ctnic_key *out, unsigned *line);
 
+/*
+ * Must a packet that found no live connection, and that its protocol would
+ * let create one (ctnic_tcp_may_create(), any UDP), be handled as a late
+ * packet instead? Issue 5's "even with loose pickup on". Yes when:
+ *  - the linger memory holds it as a reply key (the far side of an ended
+ *    connection answers late), or, for TCP other than a SYN, as an original
+ *    key (a mid-stream pickup of an ended connection);
+ *  - it is not a TCP SYN and it comes from the address a rule translates to
+ *    (ctnic_nat_covers() says REPLY): a connection created from it would
+ *    carry no translation and reveal that address.
+ * tcp_flags is 0 for UDP and ICMP.
+ */
+bool ctnic_late_blocks_create(const struct ctnic_late *l, const struct ctnic_key *k,
+			      const char *in_if, uint8_t tcp_flags, uint64_t now);
+
 #endif /* CTNIC_LATE_H */

@@ -60,3 +60,15 @@ enum ctnic_late_action ctnic_late_decide(struct ctnic_late *l, const struct ctni
 	l->count[a]++;
 	return a;
 }
+
+bool ctnic_late_blocks_create(const struct ctnic_late *l, const struct ctnic_key *k,
+			      const char *in_if, uint8_t tcp_flags, uint64_t now)
+{
+	bool syn = k->proto == 6 && ctnic_tcp_flag_class(tcp_flags) == CTNIC_TCP_SYN_SET;
+	enum ctnic_dir dir;
+
+	if (l->linger && ctnic_linger_lookup(l->linger, k, now, NULL, &dir) &&
+	    (dir == CTNIC_DIR_REPLY || (k->proto == 6 && !syn)))
+		return true;
+	return !syn && ctnic_nat_covers(l->rules, k, in_if, l->env, NULL) == CTNIC_NAT_COVER_REPLY;
+}

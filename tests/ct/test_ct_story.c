@@ -99,7 +99,8 @@ static struct result packet(struct gw *g, struct ctnic_key k, const char *in_if,
 		r.state = g->track[id].state;
 		return r;
 	}
-	if (ctnic_tcp_may_create(&g->conf->ct, flags)) {
+	if (ctnic_tcp_may_create(&g->conf->ct, flags) &&
+	    !ctnic_late_blocks_create(&g->late, &k, in_if, flags, now)) {
 		struct ctnic_nat_pkt p = { .k = k, .in_if = in_if };
 		struct ctnic_nat_action dn, sn;
 		struct ctnic_nat_range *d = NULL, *s = NULL;
@@ -239,7 +240,12 @@ static void run_story(const struct story *s, bool rst_policy)
 	assert_int_equal(r.fate, SENT);
 	assert_int_equal(r.out.saddr, c2s.daddr);
 	assert_int_equal(r.out.sport, c2s.dport);
-	assert_int_equal(g.late.count[CTNIC_LATE_ACT_TRANSLATE], 2);
+	/* And its late ACK: loose pickup must not make it a new, untranslated connection. */
+	r = packet(&g, s2c, s->server_if, 0x10, 127);
+	assert_int_equal(r.fate, SENT);
+	assert_int_equal(r.out.saddr, c2s.daddr);
+	assert_int_equal(g.late.count[CTNIC_LATE_ACT_TRANSLATE], 3);
+	assert_int_equal(ctnic_tuples_count(g.tu), 0);
 
 	/* After the linger time: dropped (or RST), counted, never untranslated. */
 	t += g.conf->linger_sec;
@@ -247,7 +253,10 @@ static void run_story(const struct story *s, bool rst_policy)
 	assert_int_equal(r.fate, rst_policy ? RST_SENT : DROPPED);
 	r = packet(&g, s2c, s->server_if, 0x11, t);
 	assert_int_equal(r.fate, rst_policy ? RST_SENT : DROPPED);
-	assert_int_equal(g.late.count[rst_policy ? CTNIC_LATE_ACT_RST : CTNIC_LATE_ACT_DROP], 2);
+	r = packet(&g, s2c, s->server_if, 0x10, t);
+	assert_int_equal(r.fate, rst_policy ? RST_SENT : DROPPED);
+	assert_int_equal(ctnic_tuples_count(g.tu), 0);
+	assert_int_equal(g.late.count[rst_policy ? CTNIC_LATE_ACT_RST : CTNIC_LATE_ACT_DROP], 3);
 	/* A late RST is never answered with one. */
 	r = packet(&g, c2s, s->client_if, 0x14, t);
 	assert_int_equal(r.fate, DROPPED);
