@@ -32,6 +32,9 @@ void ctnic_conf_free(struct ctnic_conf *c)
 	if (!c)
 		return;
 	ctnic_nat_ruleset_free(c->nat);
+	for (size_t i = 0; i < c->nflows; i++)
+		free(c->flows[i].text);
+	free(c->flows);
 	free(c->routes);
 	free(c->neighs);
 	free(c);
@@ -343,6 +346,39 @@ static int split(struct cparser *p, char *s, char **argv, int *argc)
 	return 0;
 }
 
+/*
+ * "flow SPEC": the daemon's static flows, kept verbatim for it to check.
+ * Empties the line once kept, so the caller sees nothing more on it.
+ */
+static int keep_flow(struct cparser *p, char *line)
+{
+	char *w = line + strspn(line, " \t"), *hash, *end;
+	struct ctnic_conf_line *n;
+
+	if (strncmp(w, "flow", 4) || (w[4] != ' ' && w[4] != '\t'))
+		return 0;
+	w += 4 + strspn(w + 4, " \t");
+	hash = strchr(w, '#');
+	if (hash)
+		*hash = '\0';
+	end = w + strlen(w);
+	while (end > w && (end[-1] == ' ' || end[-1] == '\t' || end[-1] == '\r'))
+		*--end = '\0';
+	if (!*w)
+		return CERR(p, "flow: write 'flow SPEC' (docs/daemon.md)");
+	n = realloc(p->c->flows, (p->c->nflows + 1) * sizeof(*n));
+	if (!n)
+		return CERR(p, "out of memory for a flow line");
+	p->c->flows = n;
+	n[p->c->nflows].line = p->line;
+	n[p->c->nflows].text = strdup(w);
+	if (!n[p->c->nflows].text)
+		return CERR(p, "out of memory for a flow line");
+	p->c->nflows++;
+	line[0] = '\0';
+	return 0;
+}
+
 /* The embedded block: from "*nat" to "COMMIT", handed to the rules parser. */
 static int nat_block(struct cparser *p, const char *start, const char **next)
 {
@@ -478,6 +514,8 @@ int ctnic_conf_parse(const char *text, const char *name, const char *base_dir,
 			continue;
 		}
 		s = nl ? nl + 1 : NULL;
+		if (keep_flow(&p, line))
+			goto done;
 		if (split(&p, line, argv, &argc) || (argc && st_words(&p, argc, argv)))
 			goto done;
 	}

@@ -47,6 +47,12 @@ struct ctnic_conf_neigh {
 	unsigned line;
 };
 
+/* A line kept for the daemon to read itself (its static "flow SPEC" lines). */
+struct ctnic_conf_line {
+	unsigned line;
+	char *text;              /* after the keyword, comment and outer blanks removed */
+};
+
 enum ctnic_late_policy {
 	CTNIC_LATE_DROP = 0,     /* drop a late packet a NAT rule covers (counted) */
 	CTNIC_LATE_RST,          /* and answer a TCP one with a rate-limited RST */
@@ -65,6 +71,8 @@ struct ctnic_conf {
 	enum ctnic_late_policy late;       /* late-packets */
 	uint32_t late_rst_per_sec;         /* late-rst-limit */
 	struct ctnic_nat_ruleset *nat;     /* never NULL after a successful parse */
+	struct ctnic_conf_line *flows;     /* "flow SPEC" lines (docs/daemon.md), unchecked here */
+	size_t nflows;
 	char nat_source[4200];             /* "FILE" or "FILE:LINE" of the rules */
 };
 

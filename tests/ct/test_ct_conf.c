@@ -44,7 +44,8 @@ static const char example[] =
 	"-A POSTROUTING -o wan -j MASQUERADE\n"
 	"COMMIT\n"                                                    /* 25 */
 	"# after the block, settings go on\n"
-	"nf_conntrack_icmp_timeout = 10\n";
+	"nf_conntrack_icmp_timeout = 10\n"
+	"flow proto=udp src=192.0.2.20:5000 dst=203.0.113.53:53 out=1 reply-out=0  # static\n";
 
 static struct ctnic_conf *parse_ok(const char *text)
 {
@@ -108,6 +109,10 @@ static void test_full_example_is_read_completely(void **state)
 	assert_int_equal(c->late_rst_per_sec, 50);
 	assert_string_equal(c->nat_source, "ctnicd.conf:18");
 	assert_int_equal(c->nat->nrules, 2);
+	assert_int_equal(c->nflows, 1);
+	assert_int_equal(c->flows[0].line, 28);
+	assert_string_equal(c->flows[0].text,
+			    "proto=udp src=192.0.2.20:5000 dst=203.0.113.53:53 out=1 reply-out=0");
 	/* Rule lines are the configuration's lines. */
 	assert_int_equal(c->nat->chains[CTNIC_HOOK_PREROUTING].rules[0].line, 23);
 	env.nifaces = ctnic_conf_nat_env(c, ifs);
@@ -158,6 +163,7 @@ static void test_bad_lines_are_refused_with_their_line(void **state)
 	parse_fails("neighbour 192.0.2.9 02:00:00:00:00:09\n", ":1: neighbour: address is on no port's subnet");
 	parse_fails("late-packets reject\n", ":1: late-packets: write 'late-packets drop'");
 	parse_fails("linger-time -5\n", ":1: linger-time: write 'linger-time N'");
+	parse_fails("\nflow   # nothing\n", ":2: flow: write 'flow SPEC'");
 	/* The NAT block: its errors keep the configuration's line numbers. */
 	parse_fails("port 0 lan 192.0.2.1/24\n*nat\n:PREROUTING ACCEPT [0:0]\n"
 		    "-A PREROUTING -p tcp -j TPROXY --on-port 80\nCOMMIT\n",
@@ -182,7 +188,7 @@ static void test_bad_file_leaves_the_running_configuration(void **state)
 	snprintf(bad, sizeof(example) + 64, "%snf_conntrack_generic_timeout = never\n", example);
 	assert_int_equal(ctnic_conf_parse(bad, "ctnicd.conf", NULL, &next, err, sizeof(err)), -1);
 	assert_null(next);
-	assert_non_null(strstr(err, "ctnicd.conf:28:"));
+	assert_non_null(strstr(err, "ctnicd.conf:29:"));
 	assert_int_equal(running->ct.timeouts.sec[CTNIC_TC_TCP_CLOSE_WAIT], 30);
 	free(bad);
 	ctnic_conf_free(running);
