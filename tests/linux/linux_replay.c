@@ -27,7 +27,8 @@
 #define MAX_PORTS 4
 
 struct port {
-	const char *netns, *iface, *in, *out;
+	char netns[128];
+	const char *iface, *in, *out;
 	pcap_t *cap;
 	pcap_dumper_t *dump;
 	unsigned long injected, captured;
@@ -282,14 +283,12 @@ int main(int argc, char **argv)
 				ports[idx].out = rest;
 			} else {
 				const char *colon = strchr(rest, ':');
-				static char names[MAX_PORTS][128];
 
 				if (!colon || colon == rest || !colon[1] ||
-				    (size_t)(colon - rest) >= sizeof(names[0]))
+				    (size_t)(colon - rest) >= sizeof(ports[idx].netns))
 					goto bad;
-				memcpy(names[idx], rest, (size_t)(colon - rest));
-				names[idx][colon - rest] = '\0';
-				ports[idx].netns = names[idx];
+				memcpy(ports[idx].netns, rest, (size_t)(colon - rest));
+				ports[idx].netns[colon - rest] = '\0';
 				ports[idx].iface = colon + 1;
 			}
 			break;
@@ -313,7 +312,7 @@ int main(int argc, char **argv)
 	if (optind != argc || nports == 0)
 		goto bad;
 	for (i = 0; i < nports; i++) {
-		if (!ports[i].netns) {
+		if (!ports[i].netns[0]) {
 			fprintf(stderr, "ctnic-linux-replay: port %d has no --port\n", i);
 			return 2;
 		}
