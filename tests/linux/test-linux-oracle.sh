@@ -72,7 +72,7 @@ for sc in dnat snat masquerade; do
   rep=$work/$sc.diff
   "$PCAPDIFF" --names linux,expect 0="$out/linux0.pcap,$out/expect0.pcap" \
     1="$out/linux1.pcap,$out/expect1.pcap" >"$rep"
-  echo "# $sc: Linux (A) against a correct NAT gateway (B):"
+  echo "# $sc: Linux against a correct NAT gateway (expect):"
   sed 's/^/#   /' "$rep"
 
   # Packets 1-3 to the client, 1-5 to the server: the live connection.
