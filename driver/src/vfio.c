@@ -10,6 +10,7 @@
 #include <limits.h>
 #include <poll.h>
 #include <stdarg.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -612,22 +613,52 @@ static int iommu_info(struct ctnic_vfio *v, struct vfio_iommu_type1_info **out, 
 	return 0;
 }
 
-static const struct vfio_info_cap_header *find_cap(const struct vfio_iommu_type1_info *info,
-						   uint16_t id)
+/*
+ * Offset of capability id in the chain after info, 0 when absent. The kernel
+ * packs capabilities at 4-byte offsets, so their 64-bit fields may be
+ * misaligned here: callers copy them out with memcpy.
+ */
+static uint32_t find_cap(const struct vfio_iommu_type1_info *info, uint16_t id)
 {
 	if (!(info->flags & VFIO_IOMMU_INFO_CAPS) || info->cap_offset == 0)
-		return NULL;
+		return 0;
 	uint32_t off = info->cap_offset;
 	while (off && off + sizeof(struct vfio_info_cap_header) <= info->argsz) {
-		const struct vfio_info_cap_header *h =
-			(const void *)((const uint8_t *)info + off);
-		if (h->id == id)
-			return h;
-		if (h->next <= off)
+		struct vfio_info_cap_header h;
+		memcpy(&h, (const uint8_t *)info + off, sizeof(h));
+		if (h.id == id)
+			return off;
+		if (h.next <= off)
 			break; /* a chain only moves forward */
-		off = h->next;
+		off = h.next;
 	}
-	return NULL;
+	return 0;
+}
+
+/* Copies the IOVA range capability at off into v->ranges. */
+static int read_iova_ranges(struct ctnic_vfio *v, const struct vfio_iommu_type1_info *info,
+			    uint32_t off)
+{
+	const uint8_t *base = (const uint8_t *)info + off;
+	const size_t head = offsetof(struct vfio_iommu_type1_info_cap_iova_range, iova_ranges);
+	uint32_t nr;
+
+	if (off + head > info->argsz)
+		return -EIO;
+	memcpy(&nr, base + offsetof(struct vfio_iommu_type1_info_cap_iova_range, nr_iovas), sizeof(nr));
+	if (off + head + (uint64_t)nr * sizeof(struct vfio_iova_range) > info->argsz)
+		return -EIO;
+	v->ranges = calloc(nr ? nr : 1, sizeof(*v->ranges));
+	if (!v->ranges)
+		return -ENOMEM;
+	for (uint32_t i = 0; i < nr; i++) {
+		struct vfio_iova_range r;
+		memcpy(&r, base + head + i * sizeof(r), sizeof(r));
+		v->ranges[i].start = r.start;
+		v->ranges[i].end = r.end;
+	}
+	v->nranges = nr;
+	return 0;
 }
 
 static int dma_setup(struct ctnic_vfio *v, char *err, size_t errlen)
@@ -643,18 +674,14 @@ static int dma_setup(struct ctnic_vfio *v, char *err, size_t errlen)
 	if (v->pgsize < (uint64_t)sysconf(_SC_PAGESIZE))
 		v->pgsize = (uint64_t)sysconf(_SC_PAGESIZE);
 
-	const struct vfio_info_cap_header *h = find_cap(info, VFIO_IOMMU_TYPE1_INFO_CAP_IOVA_RANGE);
-	if (h) {
-		const struct vfio_iommu_type1_info_cap_iova_range *r = (const void *)h;
-		v->nranges = r->nr_iovas;
-		v->ranges = calloc(v->nranges ? v->nranges : 1, sizeof(*v->ranges));
-		if (!v->ranges) {
+	uint32_t off = find_cap(info, VFIO_IOMMU_TYPE1_INFO_CAP_IOVA_RANGE);
+	if (off) {
+		rc = read_iova_ranges(v, info, off);
+		if (rc < 0) {
 			free(info);
-			return errf(err, errlen, -ENOMEM, "IOVA ranges of %s: out of memory", v->bdf);
-		}
-		for (size_t i = 0; i < v->nranges; i++) {
-			v->ranges[i].start = r->iova_ranges[i].start;
-			v->ranges[i].end = r->iova_ranges[i].end;
+			return errf(err, errlen, rc, "VFIO_IOMMU_GET_INFO for %s: %s", v->bdf,
+				    rc == -ENOMEM ? "out of memory"
+						  : "IOVA range capability runs past the reply");
 		}
 	} else {
 		/* An older kernel without the capability: no reserved windows known. */
@@ -710,9 +737,14 @@ long ctnic_vfio_dma_avail(struct ctnic_vfio *v)
 	char e[CTNIC_VFIO_ERR_LEN];
 	if (iommu_info(v, &info, e, sizeof(e)) < 0)
 		return -1;
-	const struct vfio_info_cap_header *h = find_cap(info, VFIO_IOMMU_TYPE1_INFO_DMA_AVAIL);
-	long avail = h ? (long)((const struct vfio_iommu_type1_info_dma_avail *)(const void *)h)->avail
-		       : -1;
+	uint32_t off = find_cap(info, VFIO_IOMMU_TYPE1_INFO_DMA_AVAIL);
+	long avail = -1;
+	if (off && off + sizeof(struct vfio_iommu_type1_info_dma_avail) <= info->argsz) {
+		uint32_t a;
+		memcpy(&a, (const uint8_t *)info + off +
+			       offsetof(struct vfio_iommu_type1_info_dma_avail, avail), sizeof(a));
+		avail = (long)a;
+	}
 	free(info);
 	return avail;
 }

@@ -3,8 +3,8 @@
 #    parsing, sysfs reading and the error messages, against fake sysfs trees.
 #  - run-qemu-test.sh: the layer against a real kernel. Boots Debian's kernel
 #    under QEMU (TCG) with an emulated IOMMU and QEMU's edu and e1000e devices;
-#    the guest programs are built without sanitizers (vfio-guest static,
-#    pci-guest dynamic, with all of libctnic: Debian has no static libpci).
+#    vfio-guest is static and unsanitized; pci-guest is dynamic (Debian has no
+#    static libpci), with all of libctnic, sanitized in SAN=1 builds.
 # The kernel package is cached per BUILD_ROOT, shared by san and rel builds.
 
 VFIO_T        := $(B)/tests/vfio
@@ -21,10 +21,12 @@ $(VFIO_T)/vfio-guest: tests/vfio/vfio_guest.c $(VFIO_LAYER_SRCS) $(VFIO_HDRS)
 	@mkdir -p $(dir $@)
 	$(CC) $(VFIO_GUEST_CFLAGS) -static tests/vfio/vfio_guest.c $(VFIO_LAYER_SRCS) -o $@
 
-# All of libctnic, unsanitized: discovery and the pci: backend of ctnic.h.
+# All of libctnic, with the flavour's flags (sanitized in SAN=1, so the VFIO
+# layer's real-kernel paths run under ASan+UBSan too): discovery and the pci:
+# backend of ctnic.h. Dynamic; mkinitramfs.sh copies the libraries it needs.
 $(VFIO_T)/pci-guest: tests/vfio/pci_guest.c $(LIBCTNIC_SRCS) $(wildcard driver/include/*.h driver/src/*.h)
 	@mkdir -p $(dir $@)
-	$(CC) $(VFIO_GUEST_CFLAGS) -Idriver/src tests/vfio/pci_guest.c $(LIBCTNIC_SRCS) $(LIBCTNIC_LIBS) -o $@
+	$(CC) $(CFLAGS) -Idriver/src tests/vfio/pci_guest.c $(LIBCTNIC_SRCS) $(LIBCTNIC_LIBS) $(LDFLAGS) -o $@
 
 $(VFIO_T)/initramfs.cpio.gz: tests/vfio/mkinitramfs.sh tests/vfio/init $(VFIO_KENV) $(VFIO_T)/vfio-guest $(VFIO_T)/pci-guest
 	tests/vfio/mkinitramfs.sh $@ $(VFIO_KENV) $(VFIO_T)/vfio-guest $(VFIO_T)/pci-guest tests/vfio/init

@@ -29,7 +29,7 @@ trap 'rm -f "$log"' EXIT
 
 # boot NAME INTREMAP(on|off) EXTRA_CMDLINE
 boot() {
-  local name=$1 intremap=$2 extra=$3 rc ms start_ns done_seen=0 line
+  local name=$1 intremap=$2 extra=$3 rc ms start_ns done_seen=0 line boot_bad=0
   start_ns=$(date +%s%N)
   # -nodefaults: no default NIC (q35's would be a second e1000e) and no VGA.
   # e1000e,romfile=: no iPXE option ROM to run at boot. e1000e sits behind a
@@ -56,9 +56,9 @@ boot() {
     case "$line" in
       "ok "* | "not ok "*)
         n=$((n + 1))
-        case "$line" in "not ok "*) bad=1 ;; esac
+        case "$line" in "not ok "*) bad=1; boot_bad=1 ;; esac
         # Drop the guest's own number; keep the name (and any directive).
-        echo "$line" | sed -E "s/^(not ok|ok) [0-9]+/\\1 $n/"
+        echo "$line" | sed -E "s/^(not ok|ok)( [0-9]+)?/\\1 $n/"
         ;;
       "# "*) echo "$line" ;;
       GUEST-DONE) done_seen=1 ;;
@@ -69,7 +69,11 @@ boot() {
   fi
   if [ "$done_seen" -ne 1 ]; then
     fail "boot '$name': the guest ran its tests to the end (last console lines below)"
-    tail -n 30 "$log" | sed 's/^/# console: /'
+    boot_bad=1
+  fi
+  if [ "$boot_bad" -eq 1 ]; then
+    # What the TAP lines leave out: sanitizer reports, kernel panics.
+    grep -v -e '^ok ' -e '^# ' "$log" | tail -n 40 | sed 's/^/# console: /'
   fi
 }
 
