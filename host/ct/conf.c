@@ -499,7 +499,7 @@ int ctnic_conf_parse(const char *text, const char *name, const char *base_dir,
 		const char *nl = strchr(s, '\n');
 		size_t len = nl ? (size_t)(nl - s) : strlen(s);
 		char *argv[MAX_WORDS];
-		int argc;
+		int argc = 0;
 
 		p.line++;
 		free(line);

@@ -617,7 +617,7 @@ static int parse_chain_decl(struct parser *p, int argc, char **argv)
 static int parse_line(struct parser *p, char *s)
 {
 	char *argv[MAX_ARGS];
-	int argc;
+	int argc = 0;
 
 	while (*s == ' ' || *s == '\t')
 		s++;
