@@ -447,6 +447,7 @@ wire [7:0]   nh_index = f_dir[111:104];
 reg          hit_q [4:4];
 reg [98:0]   dir_q [4:4];    // the direction's tuple, action, ttl_dec
 reg          nh_ok_q [4:4];  // the next-hop index exists
+reg [31:0]   tick_q4;        // the tick the record was stamped with
 
 wire [127:0] nh_q;
 wire         nh_t_wr = t_go && t_op == OP_NH_WRITE;
@@ -609,7 +610,7 @@ wire [127:0] dsc = {8'd0,
                     dsc_ip ? v_flags_q[4] : 8'd0,
                     dsc_ip ? v_l4_q[4] : 8'd0,
                     dsc_ip ? v_l3_q[4] : 8'd0,
-                    tick[31:0],
+                    tick_q4,
                     dsc_flow, dsc_flow && m_reply_q[4], 8'd0, dsc_flow ? m_flow_q[4] : 22'd0,
                     dsc_port, 4'd0, f_reason, f_len_q[4]};
 
@@ -735,6 +736,7 @@ always @(posedge clk) begin
         hit_q[4] <= hit;
         dir_q[4] <= f_dir[98:0];
         nh_ok_q[4] <= ({24'd0, nh_index} >> NL) == 32'd0;
+        tick_q4 <= tick[31:0];
         wb_prev_v <= flow_wb;
         wb_prev_id <= m_flow_q[3];
         wb_prev_data <= flow_wb_data;

@@ -171,11 +171,14 @@ wire desc_push = accept && sel_tlast;
 wire [DESC_W-1:0] desc_din = {hdr_new, len_new, beats_new, port_out,
                               is_host && inj_new[4], is_host, bad_new, disabled_new, oversize};
 
-// Round-robin pick among the sources with a frame waiting. Idle: start at
-// rr_reg. At a frame's last beat: start after the current source and skip
-// it, so the next frame of another source follows with no idle clock (the
-// current source's tvalid still belongs to the beat being taken).
+// Round-robin pick among the sources with a frame waiting, without idle
+// clocks: at a frame's last beat the next source is picked at once, starting
+// after the current one (which comes last: its tvalid still belongs to the
+// beat being taken). A picked source none of whose beats has been taken yet
+// is given up as soon as its tvalid is 0, so a source that has nothing more
+// to send never holds the others.
 wire        chain = accept && sel_tlast;
+wire        repick = !active_reg || chain || (beats_reg == 16'd0 && !src_tvalid[src_reg]);
 wire [3:0]  pick_start = chain ? (src_reg + 4'd1 == NSRC[3:0] ? 4'd0 : src_reg + 4'd1) : rr_reg;
 reg [3:0]   pick;
 reg         pick_valid;
@@ -189,7 +192,7 @@ always @* begin
         c = {1'b0, pick_start} + s[4:0];
         if (c >= NSRC)
             c = c - NSRC[4:0];
-        if (src_tvalid[c[3:0]] && !(chain && c[3:0] == src_reg)) begin
+        if (src_tvalid[c[3:0]]) begin
             pick = c[3:0];
             pick_valid = 1'b1;
         end
@@ -205,7 +208,7 @@ always @(posedge clk) begin
         disabled_reg <= disabled_new;
         inj_reg <= inj_new;
     end
-    if (!active_reg || chain) begin
+    if (repick) begin
         active_reg <= pick_valid;
         if (pick_valid) begin
             src_reg <= pick;
