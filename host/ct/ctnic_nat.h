@@ -123,6 +123,13 @@ int ctnic_nat_parse_file(const char *path, struct ctnic_nat_ruleset **out,
 
 void ctnic_nat_ruleset_free(struct ctnic_nat_ruleset *rs);
 
+/*
+ * The ruleset back as `iptables-save -t nat` text (comments dropped, options
+ * in iptables-save's order), which ctnic_nat_parse() reads back to the same
+ * ruleset. Returns a string to free(), or NULL when out of memory.
+ */
+char *ctnic_nat_save(const struct ctnic_nat_ruleset *rs);
+
 /* One interface and its (primary) IPv4 address. */
 struct ctnic_nat_iface {
 	const char *name;

@@ -315,6 +315,42 @@ static void test_empty_text_and_plain_tables_accept(void **state)
 	ctnic_nat_ruleset_free(rs);
 }
 
+static void round_trip(const char *text, const char *want_line)
+{
+	struct ctnic_nat_ruleset *a = parse_ok(text), *b;
+	char *sa = ctnic_nat_save(a), *sb;
+
+	assert_non_null(sa);
+	b = parse_ok(sa);
+	sb = ctnic_nat_save(b);
+	assert_non_null(sb);
+	assert_string_equal(sa, sb);
+	assert_int_equal(a->nrules, b->nrules);
+	assert_int_equal(a->nchains, b->nchains);
+	if (!strstr(sa, want_line))
+		fail_msg("saved text lacks '%s':\n%s", want_line, sa);
+	free(sa);
+	free(sb);
+	ctnic_nat_ruleset_free(a);
+	ctnic_nat_ruleset_free(b);
+}
+
+static void test_saved_rules_read_back_the_same(void **state)
+{
+	(void)state;
+	round_trip(docker_rules, "\n-A DOCKER ! -i docker0 -p tcp -m tcp --dport 8080 -j DNAT "
+		   "--to-destination 172.17.0.2:80\n");
+	round_trip(docker_rules, "\n-A OUTPUT ! -d 127.0.0.0/8 -m addrtype --dst-type LOCAL -j DOCKER\n");
+	round_trip(kube_rules, "\n-A KUBE-POSTROUTING -s 10.244.0.0/16 ! -d 10.244.0.0/16 -j MASQUERADE "
+		   "--random-fully\n");
+	round_trip(redirect_rules, "\n-A PREROUTING -d 198.51.100.20/32 -p tcp -j REDIRECT --to-ports 80\n");
+	round_trip(ranges_rules, "\n-A PREROUTING -i wan -p udp -m multiport --dports 53,5000:5010 -j SVC\n");
+	round_trip(ranges_rules, "\n-A SVC -p udp -j DNAT --to-destination "
+		   "198.51.100.5-198.51.100.7:6000-6010 --persistent\n");
+	round_trip(ranges_rules, "\n-A PREROUTING ! -s 192.0.2.0/24 -i wan+ -p tcp -m tcp ! --dport 1:1023 -j ACCEPT\n");
+	round_trip(ranges_rules, "\n-A SVC -s 198.51.100.66/32 -g SKIP\n");
+}
+
 #define HDR "*nat\n:PREROUTING ACCEPT [0:0]\n:POSTROUTING ACCEPT [0:0]\n"
 
 static void test_refused_rulesets_name_the_problem_and_line(void **state)
@@ -393,6 +429,7 @@ int main(void)
 		cmocka_unit_test(test_empty_text_and_plain_tables_accept),
 		cmocka_unit_test(test_refused_rulesets_name_the_problem_and_line),
 		cmocka_unit_test(test_parse_file_reports_path),
+		cmocka_unit_test(test_saved_rules_read_back_the_same),
 	};
 
 	return cmocka_run_group_tests_name("ct_nat_rules", tests, NULL, NULL);
