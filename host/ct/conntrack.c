@@ -492,3 +492,20 @@ enum ctnic_tclass ctnic_udp_packet(struct ctnic_udp_track *t, enum ctnic_dir dir
 		t->seen_reply = 1;
 	return t->seen_reply ? CTNIC_TC_UDP_STREAM : CTNIC_TC_UDP;
 }
+
+bool ctnic_icmp_may_create(uint8_t type)
+{
+	return type == 8 || type == 13 || type == 15 || type == 17;
+}
+
+enum ctnic_tclass ctnic_proto_tclass(uint8_t proto)
+{
+	switch (proto) {
+	case 17:
+		return CTNIC_TC_UDP;
+	case 1:
+		return CTNIC_TC_ICMP;
+	default:
+		return CTNIC_TC_GENERIC;
+	}
+}

@@ -191,4 +191,17 @@ struct ctnic_udp_track {
 };
 enum ctnic_tclass ctnic_udp_packet(struct ctnic_udp_track *t, enum ctnic_dir dir);
 
+/*
+ * ICMP: may a message of this type start a connection? Linux's icmp_new():
+ * echo (8), timestamp (13), information (15) and address mask (17)
+ * requests. The card looks up only echo; the rest reach the host as L4_OTHER.
+ */
+bool ctnic_icmp_may_create(uint8_t type);
+
+/*
+ * The class a connection of this protocol ages by when it is not TCP
+ * (TCP: ctnic_tcp_packet's result): UDP unreplied, ICMP, generic.
+ */
+enum ctnic_tclass ctnic_proto_tclass(uint8_t proto);
+
 #endif /* CTNIC_CONNTRACK_H */

@@ -397,6 +397,18 @@ static void test_udp_unreplied_then_stream(void **state)
 	assert_int_equal(ctnic_udp_packet(&u, CTNIC_DIR_ORIGINAL), CTNIC_TC_UDP_STREAM);
 }
 
+static void test_icmp_requests_create_and_other_protocols_are_generic(void **state)
+{
+	(void)state;
+	assert_true(ctnic_icmp_may_create(8));
+	assert_true(ctnic_icmp_may_create(13));
+	assert_false(ctnic_icmp_may_create(0));  /* echo reply */
+	assert_false(ctnic_icmp_may_create(3));  /* unreachable: an error, never new */
+	assert_int_equal(ctnic_proto_tclass(1), CTNIC_TC_ICMP);
+	assert_int_equal(ctnic_proto_tclass(17), CTNIC_TC_UDP);
+	assert_int_equal(ctnic_proto_tclass(47), CTNIC_TC_GENERIC);
+}
+
 int main(void)
 {
 	static const struct CMUnitTest fixed[] = {
@@ -412,6 +424,7 @@ int main(void)
 		cmocka_unit_test(test_reopen_needs_close_or_rst_history),
 		cmocka_unit_test(test_timeouts_have_linux_defaults_and_sysctl_names),
 		cmocka_unit_test(test_udp_unreplied_then_stream),
+		cmocka_unit_test(test_icmp_requests_create_and_other_protocols_are_generic),
 	};
 	enum { NCELLS = 2 * 6 * CTNIC_TCP_STATES, NFIXED = sizeof(fixed) / sizeof(fixed[0]) };
 	static struct CMUnitTest tests[NCELLS + NFIXED];
