@@ -14,7 +14,8 @@
  * writes its message into the caller's buffer; the others keep it in the
  * handle, read with ctnic_vfio_error(). A message says which call failed on
  * which object, why, and what to do (docs/deployment.md explains each).
- * Nothing here prints or exits.
+ * Nothing here prints or exits. A handle is not thread-safe: use it from one
+ * thread at a time (reading a mapped BAR or an eventfd needs no lock).
  */
 #ifndef CTNIC_VFIO_H
 #define CTNIC_VFIO_H

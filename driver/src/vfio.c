@@ -450,8 +450,10 @@ static int set_irqs(struct ctnic_vfio *v, uint32_t index, uint32_t flags, unsign
 	set->index = index;
 	set->start = 0;
 	set->count = count;
-	for (unsigned i = 0; i < count; i++)
-		((int32_t *)set->data)[i] = fds[i];
+	for (unsigned i = 0; i < count; i++) {
+		int32_t fd = fds[i];
+		memcpy(set->data + i * sizeof(fd), &fd, sizeof(fd));
+	}
 	int rc = ioctl(v->device_fd, VFIO_DEVICE_SET_IRQS, set) < 0 ? -errno : 0;
 	free(set);
 	return rc;
