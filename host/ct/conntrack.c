@@ -476,6 +476,20 @@ bool ctnic_tcp_needs_acks(enum ctnic_tcp_state s)
 	}
 }
 
+bool ctnic_tcp_can_early_drop(const struct ctnic_tcp_track *t)
+{
+	switch (t->state) {
+	case CTNIC_TCP_FIN_WAIT:
+	case CTNIC_TCP_CLOSE_WAIT:
+	case CTNIC_TCP_LAST_ACK:
+	case CTNIC_TCP_TIME_WAIT:
+	case CTNIC_TCP_CLOSE:
+		return true;
+	default:
+		return !(t->flags & CTNIC_TCPF_ASSURED);
+	}
+}
+
 bool ctnic_tcp_is_closing(enum ctnic_tcp_state s)
 {
 	return s == CTNIC_TCP_TIME_WAIT || s == CTNIC_TCP_CLOSE;

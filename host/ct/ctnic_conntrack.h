@@ -182,6 +182,14 @@ void ctnic_tcp_packet(const struct ctnic_ct_opts *o, struct ctnic_tcp_track *t,
  */
 bool ctnic_tcp_needs_acks(enum ctnic_tcp_state s);
 
+/*
+ * May a full table evict this TCP connection for a new one? Linux's
+ * early_drop: one never assured, or one closing (tcp_can_early_drop:
+ * FIN_WAIT, CLOSE_WAIT, LAST_ACK, TIME_WAIT, CLOSE). UDP and others: only
+ * when not assured (seen_reply for UDP).
+ */
+bool ctnic_tcp_can_early_drop(const struct ctnic_tcp_track *t);
+
 /* Is the connection over (CLOSE or TIME_WAIT: nothing but a reopen may follow)? */
 bool ctnic_tcp_is_closing(enum ctnic_tcp_state s);
 

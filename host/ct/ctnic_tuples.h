@@ -65,6 +65,16 @@ bool ctnic_tuples_lookup(const struct ctnic_tuples *t, const struct ctnic_key *k
 			 uint32_t *cookie, enum ctnic_dir *dir,
 			 struct ctnic_key *orig, struct ctnic_key *reply);
 
+/*
+ * An ICMP error quotes a packet that left the gateway (*inner: its tuple as
+ * it left). Finds the connection it belongs to (Linux inverts the quote and
+ * looks it up): *dir is the direction the error itself travels in, and
+ * *inner_out the tuple the quote must carry after translation (the quoted
+ * packet as it arrived at the gateway). Any pointer may be NULL.
+ */
+bool ctnic_tuples_icmp_inner(const struct ctnic_tuples *t, const struct ctnic_key *inner,
+			     uint32_t *cookie, enum ctnic_dir *dir, struct ctnic_key *inner_out);
+
 /* Is k a key of any live connection? */
 bool ctnic_tuples_used(const struct ctnic_tuples *t, const struct ctnic_key *k);
 

@@ -19,7 +19,6 @@ struct conn {
 	uint32_t cookie;
 	uint32_t next[2];        /* key index chains; next[0] links the free list */
 	uint32_t src_next;       /* by-source chain (SNAT bindings) */
-	bool live;
 	bool snat;
 };
 
@@ -415,7 +414,6 @@ int ctnic_tuples_add(struct ctnic_tuples *t, const struct ctnic_key *orig,
 	t->c[i].k[0] = *orig;
 	t->c[i].k[1] = rep;
 	t->c[i].cookie = cookie;
-	t->c[i].live = true;
 	t->c[i].snat = snat != NULL;
 	link_key(t, i, 0);
 	link_key(t, i, 1);
@@ -449,9 +447,27 @@ int ctnic_tuples_remove(struct ctnic_tuples *t, const struct ctnic_key *orig)
 			p = &t->c[*p].src_next;
 		*p = t->c[i].src_next;
 	}
-	t->c[i].live = false;
 	t->c[i].next[0] = t->free_head;
 	t->free_head = i;
 	t->count--;
 	return 0;
+}
+
+bool ctnic_tuples_icmp_inner(const struct ctnic_tuples *t, const struct ctnic_key *inner,
+			     uint32_t *cookie, enum ctnic_dir *dir, struct ctnic_key *inner_out)
+{
+	struct ctnic_key k = ctnic_tuple_invert(inner);
+	uint32_t n = find_node(t, &k);
+	const struct conn *c;
+
+	if (n == NIL)
+		return false;
+	c = &t->c[n >> 1];
+	if (cookie)
+		*cookie = c->cookie;
+	if (dir)
+		*dir = (enum ctnic_dir)(n & 1);
+	if (inner_out)
+		*inner_out = c->k[!(n & 1)];
+	return true;
 }

@@ -386,6 +386,22 @@ static void test_timeouts_have_linux_defaults_and_sysctl_names(void **state)
 				    s == CTNIC_TCP_TIME_WAIT ? "time_wait" : "close");
 }
 
+static void test_early_drop_spares_assured_open_connections(void **state)
+{
+	struct ctnic_ct_opts o;
+	struct ctnic_tcp_track t;
+
+	(void)state;
+	fresh(&o, &t);
+	drive(&o, &t, CTNIC_DIR_ORIGINAL, 0x02, CTNIC_CT_ACCEPT, CTNIC_TCP_SYN_SENT);
+	assert_true(ctnic_tcp_can_early_drop(&t));    /* unreplied */
+	drive(&o, &t, CTNIC_DIR_REPLY, 0x12, CTNIC_CT_ACCEPT, CTNIC_TCP_SYN_RECV);
+	drive(&o, &t, CTNIC_DIR_ORIGINAL, 0x10, CTNIC_CT_ACCEPT, CTNIC_TCP_ESTABLISHED);
+	assert_false(ctnic_tcp_can_early_drop(&t));   /* assured and open */
+	drive(&o, &t, CTNIC_DIR_REPLY, 0x11, CTNIC_CT_ACCEPT, CTNIC_TCP_FIN_WAIT);
+	assert_true(ctnic_tcp_can_early_drop(&t));    /* closing */
+}
+
 static void test_udp_unreplied_then_stream(void **state)
 {
 	struct ctnic_udp_track u = { 0 };
@@ -423,6 +439,7 @@ int main(void)
 		cmocka_unit_test(test_challenge_ack_in_last_ack_is_not_the_last_ack),
 		cmocka_unit_test(test_reopen_needs_close_or_rst_history),
 		cmocka_unit_test(test_timeouts_have_linux_defaults_and_sysctl_names),
+		cmocka_unit_test(test_early_drop_spares_assured_open_connections),
 		cmocka_unit_test(test_udp_unreplied_then_stream),
 		cmocka_unit_test(test_icmp_requests_create_and_other_protocols_are_generic),
 	};

@@ -182,6 +182,29 @@ static void test_icmp_echo_id_is_the_port(void **state)
 	ctnic_tuples_destroy(t);
 }
 
+static void test_icmp_error_quote_finds_its_connection(void **state)
+{
+	struct ctnic_tuples *t = mk(4);
+	struct ctnic_nat_range r = range(IP(203, 0, 113, 10), IP(203, 0, 113, 10), 0, 0);
+	struct ctnic_key orig = key(17, IP(192, 0, 2, 5), 5000, IP(198, 51, 100, 1), 53);
+	struct ctnic_key out = add_ok(t, orig, NULL, &r), fixed;
+	enum ctnic_dir dir;
+
+	(void)state;
+	/* A router beyond answers "unreachable", quoting the packet as it left us. */
+	assert_true(ctnic_tuples_icmp_inner(t, &out, NULL, &dir, &fixed));
+	assert_int_equal(dir, CTNIC_DIR_REPLY);
+	assert_true(ctnic_key_equal(&fixed, &orig)); /* the client sees its own packet quoted */
+	/* The client's stack quoting a reply that reached it. */
+	fixed = ctnic_tuple_invert(&orig);
+	assert_true(ctnic_tuples_icmp_inner(t, &fixed, NULL, &dir, &fixed));
+	assert_int_equal(dir, CTNIC_DIR_ORIGINAL);
+	assert_int_equal(fixed.daddr, IP(203, 0, 113, 10));
+	out.sport++;
+	assert_false(ctnic_tuples_icmp_inner(t, &out, NULL, NULL, NULL));
+	ctnic_tuples_destroy(t);
+}
+
 /* ---- the property test ---- */
 
 #define MAXC 192
@@ -377,6 +400,7 @@ int main(int argc, char **argv)
 		cmocka_unit_test(test_same_source_reuses_its_mapping),
 		cmocka_unit_test(test_dnat_keeps_port_without_range_and_release_frees),
 		cmocka_unit_test(test_icmp_echo_id_is_the_port),
+		cmocka_unit_test(test_icmp_error_quote_finds_its_connection),
 		cmocka_unit_test(test_churn_never_shares_a_tuple_and_leaks_nothing),
 	};
 
