@@ -11,12 +11,12 @@
 VFIO_T        := $(B)/tests/vfio
 VFIO_KDIR     := $(BUILD_ROOT)/vfio-kernel
 VFIO_GUEST_CFLAGS := $(filter-out $(SANFLAGS),$(CFLAGS))
-VFIO_LAYER_SRCS := driver/src/vfio.c driver/src/pci_sysfs.c
-VFIO_HDRS     := driver/include/ctnic_vfio.h driver/include/ctnic_regs.h
+VFIO_LAYER_SRCS := driver/src/vfio.c driver/src/vfio_irq.c driver/src/vfio_dma.c driver/src/pci_sysfs.c
+VFIO_HDRS     := driver/include/ctnic_vfio.h driver/include/ctnic_regs.h driver/src/vfio_priv.h
 
 $(VFIO_T)/vfio-guest: tests/vfio/vfio_guest.c $(VFIO_LAYER_SRCS) $(VFIO_HDRS)
 	@mkdir -p $(dir $@)
-	$(CC) $(VFIO_GUEST_CFLAGS) -static tests/vfio/vfio_guest.c $(VFIO_LAYER_SRCS) -o $@
+	$(CC) $(VFIO_GUEST_CFLAGS) -Idriver/src -static tests/vfio/vfio_guest.c $(VFIO_LAYER_SRCS) -o $@
 
 # All of libctnic, with the flavour's flags (sanitized in SAN=1, so the VFIO
 # layer's real-kernel paths run under ASan+UBSan too): discovery and the pci:
