@@ -218,35 +218,22 @@ static int st_neigh(struct cparser *p, int argc, char **argv)
 /* NAME = VALUE, for the Linux sysctls ctnic honours. */
 static int st_sysctl(struct cparser *p, const char *name, const char *val)
 {
-	const char *bare = name;
-	int tc;
+	char why[256];
 	uint32_t v;
 
-	if (!strncmp(bare, "net.netfilter.", 14))
-		bare += 14;
-	tc = ctnic_tclass_by_sysctl(bare);
-	if (tc >= 0) {
-		if (ctnic_ct_parse_u32(val, 1, 0x7fffffffu, &v))
-			return CERR(p, "%s = %s: a timeout is a whole number of seconds, 1 or more",
-				    name, val);
-		p->c->ct.timeouts.sec[tc] = v;
-		return 0;
-	}
-	if (!strcmp(bare, "nf_conntrack_tcp_loose")) {
-		if (ctnic_ct_parse_u32(val, 0, 1, &v))
-			return CERR(p, "%s = %s: must be 0 or 1", name, val);
-		p->c->ct.tcp_loose = v;
-		return 0;
-	}
-	if (!strcmp(bare, "nf_conntrack_max")) {
+	if (!strcmp(name, "nf_conntrack_max") || !strcmp(name, "net.netfilter.nf_conntrack_max")) {
 		if (ctnic_ct_parse_u32(val, 1, 1u << 22, &v))
 			return CERR(p, "%s = %s: must be 1..%u (the card's flow ids)", name, val,
 				    1u << 22);
 		p->c->conntrack_max = v;
 		return 0;
 	}
-	return CERR(p, "%s: not a setting ctnic knows (timeouts nf_conntrack_*_timeout*, "
-		    "nf_conntrack_tcp_loose, nf_conntrack_max)", name);
+	if (ctnic_ct_opts_get(&p->c->ct, name, &v))
+		return CERR(p, "%s: not a setting ctnic knows (timeouts nf_conntrack_*_timeout*, "
+			    "nf_conntrack_tcp_loose, nf_conntrack_max)", name);
+	if (ctnic_ct_opts_set(&p->c->ct, name, val, why, sizeof(why)))
+		return CERR(p, "%s", why);
+	return 0;
 }
 
 static int st_nat_file(struct cparser *p, int argc, char **argv)

@@ -9,6 +9,7 @@
  */
 #include <string.h>
 
+#include "ct/ct_util.h"
 #include "ct/ctnic_conntrack.h"
 
 #define sNO CTNIC_TCP_NONE
@@ -253,16 +254,58 @@ const char *ctnic_tclass_sysctl(enum ctnic_tclass c)
 	return tclass_info[c].sysctl;
 }
 
+static const char *bare_sysctl(const char *name);
+
 int ctnic_tclass_by_sysctl(const char *name)
 {
-	static const char prefix[] = "net.netfilter.";
-
-	if (strncmp(name, prefix, sizeof(prefix) - 1) == 0)
-		name += sizeof(prefix) - 1;
+	name = bare_sysctl(name);
 	for (int i = 0; i < CTNIC_TCLASSES; i++)
 		if (strcmp(name, tclass_info[i].sysctl) == 0)
 			return i;
 	return -1;
+}
+
+static const char *bare_sysctl(const char *name)
+{
+	static const char prefix[] = "net.netfilter.";
+
+	return strncmp(name, prefix, sizeof(prefix) - 1) ? name : name + sizeof(prefix) - 1;
+}
+
+int ctnic_ct_opts_set(struct ctnic_ct_opts *o, const char *name, const char *value,
+		      char *err, size_t errlen)
+{
+	int tc = ctnic_tclass_by_sysctl(name);
+	uint32_t v;
+
+	if (tc >= 0) {
+		if (ctnic_ct_parse_u32(value, 1, 0x7fffffffu, &v))
+			return ctnic_ct_errf(err, errlen, "%s = %s: a timeout is a whole number "
+					     "of seconds, 1 or more", name, value);
+		o->timeouts.sec[tc] = v;
+		return 0;
+	}
+	if (!strcmp(bare_sysctl(name), "nf_conntrack_tcp_loose")) {
+		if (ctnic_ct_parse_u32(value, 0, 1, &v))
+			return ctnic_ct_errf(err, errlen, "%s = %s: must be 0 or 1", name, value);
+		o->tcp_loose = v;
+		return 0;
+	}
+	return ctnic_ct_errf(err, errlen, "%s: not a setting ctnic knows (timeouts "
+			     "nf_conntrack_*_timeout*, nf_conntrack_tcp_loose)", name);
+}
+
+int ctnic_ct_opts_get(const struct ctnic_ct_opts *o, const char *name, uint32_t *value)
+{
+	int tc = ctnic_tclass_by_sysctl(name);
+
+	if (tc >= 0)
+		*value = o->timeouts.sec[tc];
+	else if (!strcmp(bare_sysctl(name), "nf_conntrack_tcp_loose"))
+		*value = o->tcp_loose;
+	else
+		return -1;
+	return 0;
 }
 
 enum ctnic_tclass ctnic_tcp_state_tclass(enum ctnic_tcp_state s)

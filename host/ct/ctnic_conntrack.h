@@ -121,6 +121,18 @@ struct ctnic_ct_opts {
 /* Linux's defaults: default timeouts, tcp_loose on. */
 void ctnic_ct_opts_default(struct ctnic_ct_opts *o);
 
+/*
+ * Sets a tracker parameter by its Linux sysctl name (with or without
+ * "net.netfilter."): any timeout above (whole seconds, 1 or more) or
+ * nf_conntrack_tcp_loose (0 or 1). For the configuration file and for
+ * ctnicctl. Returns 0, or -1 with "NAME = VALUE: why" in err and *o unchanged.
+ */
+int ctnic_ct_opts_set(struct ctnic_ct_opts *o, const char *name, const char *value,
+		      char *err, size_t errlen);
+
+/* Reads one by name: 0 and *value, or -1 when the name is not one of them. */
+int ctnic_ct_opts_get(const struct ctnic_ct_opts *o, const char *name, uint32_t *value);
+
 /* Per-connection TCP tracking state: 4 bytes, no sequence window. */
 struct ctnic_tcp_track {
 	uint8_t state;           /* enum ctnic_tcp_state */

@@ -402,6 +402,29 @@ static void test_early_drop_spares_assured_open_connections(void **state)
 	assert_true(ctnic_tcp_can_early_drop(&t));    /* closing */
 }
 
+static void test_options_set_and_get_by_sysctl_name(void **state)
+{
+	struct ctnic_ct_opts o;
+	char err[256];
+	uint32_t v;
+
+	(void)state;
+	ctnic_ct_opts_default(&o);
+	assert_int_equal(ctnic_ct_opts_set(&o, "net.netfilter.nf_conntrack_tcp_timeout_close_wait",
+					   "7", err, sizeof(err)), 0);
+	assert_int_equal(o.timeouts.sec[CTNIC_TC_TCP_CLOSE_WAIT], 7);
+	assert_int_equal(ctnic_ct_opts_get(&o, "nf_conntrack_tcp_timeout_close_wait", &v), 0);
+	assert_int_equal(v, 7);
+	assert_int_equal(ctnic_ct_opts_set(&o, "nf_conntrack_tcp_loose", "0", err, sizeof(err)), 0);
+	assert_false(o.tcp_loose);
+	assert_int_equal(ctnic_ct_opts_set(&o, "nf_conntrack_udp_timeout", "0", err, sizeof(err)), -1);
+	assert_string_equal(err, "nf_conntrack_udp_timeout = 0: a timeout is a whole number of "
+			    "seconds, 1 or more");
+	assert_int_equal(o.timeouts.sec[CTNIC_TC_UDP], 30);
+	assert_int_equal(ctnic_ct_opts_set(&o, "nf_conntrack_tcp_be_liberal", "1", err, sizeof(err)), -1);
+	assert_int_equal(ctnic_ct_opts_get(&o, "nf_conntrack_tcp_be_liberal", &v), -1);
+}
+
 static void test_udp_unreplied_then_stream(void **state)
 {
 	struct ctnic_udp_track u = { 0 };
@@ -440,6 +463,7 @@ int main(void)
 		cmocka_unit_test(test_reopen_needs_close_or_rst_history),
 		cmocka_unit_test(test_timeouts_have_linux_defaults_and_sysctl_names),
 		cmocka_unit_test(test_early_drop_spares_assured_open_connections),
+		cmocka_unit_test(test_options_set_and_get_by_sysctl_name),
 		cmocka_unit_test(test_udp_unreplied_then_stream),
 		cmocka_unit_test(test_icmp_requests_create_and_other_protocols_are_generic),
 	};
