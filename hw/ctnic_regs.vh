@@ -97,6 +97,60 @@ localparam [15:0] CTNIC_REG_CNT_HIT_LO = 16'h1600;
 localparam [15:0] CTNIC_REG_CNT_HIT_HI = 16'h1604;
 localparam [15:0] CTNIC_REG_CNT_MISS_LO = 16'h1608;
 localparam [15:0] CTNIC_REG_CNT_MISS_HI = 16'h160c;
+localparam [15:0] CTNIC_REG_RING_BASE_LO = 16'h2000;
+localparam integer CTNIC_REG_RING_BASE_LO_COUNT = 4;
+localparam [15:0] CTNIC_REG_RING_BASE_LO_STRIDE = 16'h0040;
+localparam [15:0] CTNIC_REG_RING_BASE_HI = 16'h2004;
+localparam integer CTNIC_REG_RING_BASE_HI_COUNT = 4;
+localparam [15:0] CTNIC_REG_RING_BASE_HI_STRIDE = 16'h0040;
+localparam [15:0] CTNIC_REG_RING_CFG = 16'h2008;
+localparam integer CTNIC_REG_RING_CFG_COUNT = 4;
+localparam [15:0] CTNIC_REG_RING_CFG_STRIDE = 16'h0040;
+localparam integer CTNIC_RING_CFG_SIZE_LOG2_LSB = 0;
+localparam integer CTNIC_RING_CFG_SIZE_LOG2_WIDTH = 5;
+localparam integer CTNIC_RING_CFG_SLOT_LOG2_LSB = 8;
+localparam integer CTNIC_RING_CFG_SLOT_LOG2_WIDTH = 4;
+localparam integer CTNIC_RING_CFG_WB_LSB = 30;
+localparam integer CTNIC_RING_CFG_WB_WIDTH = 1;
+localparam integer CTNIC_RING_CFG_ENABLE_LSB = 31;
+localparam integer CTNIC_RING_CFG_ENABLE_WIDTH = 1;
+localparam [15:0] CTNIC_REG_RING_STATUS = 16'h200c;
+localparam integer CTNIC_REG_RING_STATUS_COUNT = 4;
+localparam [15:0] CTNIC_REG_RING_STATUS_STRIDE = 16'h0040;
+localparam integer CTNIC_RING_STATUS_ENABLED_LSB = 0;
+localparam integer CTNIC_RING_STATUS_ENABLED_WIDTH = 1;
+localparam integer CTNIC_RING_STATUS_CFG_ERROR_LSB = 1;
+localparam integer CTNIC_RING_STATUS_CFG_ERROR_WIDTH = 1;
+localparam integer CTNIC_RING_STATUS_DMA_ERROR_LSB = 2;
+localparam integer CTNIC_RING_STATUS_DMA_ERROR_WIDTH = 1;
+localparam [15:0] CTNIC_REG_RING_PROD = 16'h2010;
+localparam integer CTNIC_REG_RING_PROD_COUNT = 4;
+localparam [15:0] CTNIC_REG_RING_PROD_STRIDE = 16'h0040;
+localparam [15:0] CTNIC_REG_RING_CONS = 16'h2014;
+localparam integer CTNIC_REG_RING_CONS_COUNT = 4;
+localparam [15:0] CTNIC_REG_RING_CONS_STRIDE = 16'h0040;
+localparam [15:0] CTNIC_REG_RING_WB_LO = 16'h2018;
+localparam integer CTNIC_REG_RING_WB_LO_COUNT = 4;
+localparam [15:0] CTNIC_REG_RING_WB_LO_STRIDE = 16'h0040;
+localparam [15:0] CTNIC_REG_RING_WB_HI = 16'h201c;
+localparam integer CTNIC_REG_RING_WB_HI_COUNT = 4;
+localparam [15:0] CTNIC_REG_RING_WB_HI_STRIDE = 16'h0040;
+localparam [15:0] CTNIC_REG_RING_IRQ_COUNT = 16'h2020;
+localparam integer CTNIC_REG_RING_IRQ_COUNT_COUNT = 4;
+localparam [15:0] CTNIC_REG_RING_IRQ_COUNT_STRIDE = 16'h0040;
+localparam [31:0] CTNIC_REG_RING_IRQ_COUNT_RESET = 32'h00000001;
+localparam [15:0] CTNIC_REG_RING_IRQ_TIME = 16'h2024;
+localparam integer CTNIC_REG_RING_IRQ_TIME_COUNT = 4;
+localparam [15:0] CTNIC_REG_RING_IRQ_TIME_STRIDE = 16'h0040;
+localparam [15:0] CTNIC_REG_IRQ_STATUS = 16'h2100;
+localparam integer CTNIC_IRQ_STATUS_RINGS_LSB = 0;
+localparam integer CTNIC_IRQ_STATUS_RINGS_WIDTH = 4;
+localparam [15:0] CTNIC_REG_IRQ_ENABLE = 16'h2104;
+localparam integer CTNIC_IRQ_ENABLE_RINGS_LSB = 0;
+localparam integer CTNIC_IRQ_ENABLE_RINGS_WIDTH = 4;
+localparam [15:0] CTNIC_REG_IRQ_TEST = 16'h2108;
+localparam integer CTNIC_IRQ_TEST_RINGS_LSB = 0;
+localparam integer CTNIC_IRQ_TEST_RINGS_WIDTH = 4;
 
 // Table operations written to TBL_CMD.OP.
 localparam [2:0] CTNIC_TBL_OP_NOP = 3'd0;
@@ -136,6 +190,43 @@ localparam [1:0] CTNIC_ACTION_FORWARD = 2'd0;
 localparam [1:0] CTNIC_ACTION_HOST = 2'd1;
 localparam [1:0] CTNIC_ACTION_DROP = 2'd2;
 
+// The rings (index of the RING_* register arrays and of IRQ_STATUS bits and interrupt vectors).
+localparam [1:0] CTNIC_RING_ID_PUNT = 2'd0;
+localparam [1:0] CTNIC_RING_ID_INJECT = 2'd1;
+localparam [1:0] CTNIC_RING_ID_CMD = 2'd2;
+localparam [1:0] CTNIC_RING_ID_EVENT = 2'd3;
+
+// Command ring operations (command entry byte 0). Values 1..6 are TBL_OP's, with the same entry words.
+localparam [3:0] CTNIC_CMD_OP_NOP = 4'd0;
+localparam [3:0] CTNIC_CMD_OP_KEY_WRITE = 4'd1;
+localparam [3:0] CTNIC_CMD_OP_KEY_READ = 4'd2;
+localparam [3:0] CTNIC_CMD_OP_FLOW_WRITE = 4'd3;
+localparam [3:0] CTNIC_CMD_OP_FLOW_READ = 4'd4;
+localparam [3:0] CTNIC_CMD_OP_NH_WRITE = 4'd5;
+localparam [3:0] CTNIC_CMD_OP_NH_READ = 4'd6;
+localparam [3:0] CTNIC_CMD_OP_FLOW_INSTALL = 4'd7;
+localparam [3:0] CTNIC_CMD_OP_KEY_DELETE = 4'd8;
+localparam [3:0] CTNIC_CMD_OP_FLOW_REMOVE = 4'd9;
+
+// Outcome of a command (completion byte 1).
+localparam [1:0] CTNIC_CMD_STATUS_OK = 2'd0;
+localparam [1:0] CTNIC_CMD_STATUS_BAD_OP = 2'd1;
+localparam [1:0] CTNIC_CMD_STATUS_BAD_INDEX = 2'd2;
+localparam [1:0] CTNIC_CMD_STATUS_MALFORMED = 2'd3;
+
+// Event ring entry types (event entry byte 0).
+localparam [1:0] CTNIC_EVT_NONE = 2'd0;
+localparam [1:0] CTNIC_EVT_CPL = 2'd1;
+localparam [1:0] CTNIC_EVT_EXPIRY = 2'd2;
+localparam [1:0] CTNIC_EVT_ERROR = 2'd3;
+
+// Error event codes (event entry byte 1 of an EVT ERROR).
+localparam [2:0] CTNIC_RING_ERR_NONE = 3'd0;
+localparam [2:0] CTNIC_RING_ERR_DMA_READ = 3'd1;
+localparam [2:0] CTNIC_RING_ERR_DMA_WRITE = 3'd2;
+localparam [2:0] CTNIC_RING_ERR_INJECT_BAD = 3'd3;
+localparam [2:0] CTNIC_RING_ERR_DOORBELL = 3'd4;
+
 localparam integer CTNIC_PCI_VENDOR_ID = 32'h1234;  // PCI vendor id of the card (the development id also used by QEMU's test devices and Corundum's reference designs; a product assigns its own).
 localparam integer CTNIC_PCI_DEVICE_ID = 32'hc7c1;  // PCI device id of the card.
 localparam integer CTNIC_KEY_WORDS = 32'h4;  // 32-bit words in a key entry.
@@ -145,6 +236,11 @@ localparam integer CTNIC_PUNT_DESC_BYTES = 32'h10;  // Bytes of the punt descrip
 localparam integer CTNIC_TCP_FIN = 32'h1;  // TCP flag bit.
 localparam integer CTNIC_TCP_SYN = 32'h2;  // TCP flag bit.
 localparam integer CTNIC_TCP_RST = 32'h4;  // TCP flag bit.
+localparam integer CTNIC_RINGS = 32'h4;  // Rings on the card (enum RING_ID).
+localparam integer CTNIC_RING_HDR_BYTES = 32'h40;  // Header of a punt or inject ring entry; the frame follows it.
+localparam integer CTNIC_RING_MAX_FRAME = 32'h2400;  // Longest frame on the punt and inject rings.
+localparam integer CTNIC_CMD_ENTRY_BYTES = 32'h80;  // Bytes per command ring slot.
+localparam integer CTNIC_EVT_ENTRY_BYTES = 32'h80;  // Bytes per event ring slot.
 
 /* verilator lint_on UNUSEDPARAM */
 

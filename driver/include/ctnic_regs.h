@@ -181,6 +181,87 @@
 #define CTNIC_REG_CNT_MISS_HI 0x160cu
 #define CTNIC_REG_CNT_MISS_HI_RESET 0x00000000u
 
+/* Ring i (enum RING_ID) in host memory: device address of slot 0, bits 31:0; 4096-byte aligned (docs/rings.md). Taken when RING_CFG.ENABLE goes from 0 to 1. */
+#define CTNIC_REG_RING_BASE_LO(i) (0x2000u + (uint32_t)(i) * 0x40u)
+#define CTNIC_REG_RING_BASE_LO_COUNT 4u
+#define CTNIC_REG_RING_BASE_LO_RESET 0x00000000u
+
+/* Device address of slot 0 of ring i, bits 63:32. */
+#define CTNIC_REG_RING_BASE_HI(i) (0x2004u + (uint32_t)(i) * 0x40u)
+#define CTNIC_REG_RING_BASE_HI_COUNT 4u
+#define CTNIC_REG_RING_BASE_HI_RESET 0x00000000u
+
+/* Ring i configuration. Writing ENABLE 0 -> 1 takes BASE, SIZE_LOG2, SLOT_LOG2 and WB and sets RING_PROD and RING_CONS to 0; a configuration the card cannot use leaves the ring off and sets RING_STATUS.CFG_ERROR. Writing ENABLE 0 stops the ring at an entry boundary (RING_STATUS.ENABLED says when). */
+#define CTNIC_REG_RING_CFG(i) (0x2008u + (uint32_t)(i) * 0x40u)
+#define CTNIC_REG_RING_CFG_COUNT 4u
+#define CTNIC_REG_RING_CFG_RESET 0x00000000u
+#define CTNIC_RING_CFG_SIZE_LOG2_SHIFT 0u
+#define CTNIC_RING_CFG_SIZE_LOG2_MASK 0x0000001fu
+#define CTNIC_RING_CFG_SLOT_LOG2_SHIFT 8u
+#define CTNIC_RING_CFG_SLOT_LOG2_MASK 0x00000f00u
+#define CTNIC_RING_CFG_WB_SHIFT 30u
+#define CTNIC_RING_CFG_WB_MASK 0x40000000u
+#define CTNIC_RING_CFG_ENABLE_SHIFT 31u
+#define CTNIC_RING_CFG_ENABLE_MASK 0x80000000u
+
+/* Ring i status. */
+#define CTNIC_REG_RING_STATUS(i) (0x200cu + (uint32_t)(i) * 0x40u)
+#define CTNIC_REG_RING_STATUS_COUNT 4u
+#define CTNIC_REG_RING_STATUS_RESET 0x00000000u
+#define CTNIC_RING_STATUS_ENABLED_SHIFT 0u
+#define CTNIC_RING_STATUS_ENABLED_MASK 0x00000001u
+#define CTNIC_RING_STATUS_CFG_ERROR_SHIFT 1u
+#define CTNIC_RING_STATUS_CFG_ERROR_MASK 0x00000002u
+#define CTNIC_RING_STATUS_DMA_ERROR_SHIFT 2u
+#define CTNIC_RING_STATUS_DMA_ERROR_MASK 0x00000004u
+
+/* Producer index of ring i: slots written, counting from 0 at enable and wrapping at 2^32 (slot = index mod 2^SIZE_LOG2). Inject and command rings: the host's, and writing it is the doorbell (entries up to it are ready). Punt and event rings: the card's (writes ignored). */
+#define CTNIC_REG_RING_PROD(i) (0x2010u + (uint32_t)(i) * 0x40u)
+#define CTNIC_REG_RING_PROD_COUNT 4u
+#define CTNIC_REG_RING_PROD_RESET 0x00000000u
+
+/* Consumer index of ring i, like RING_PROD. Punt and event rings: the host's; writing it hands slots back to the card. Inject and command rings: the card's (writes ignored): slots below it may be reused. */
+#define CTNIC_REG_RING_CONS(i) (0x2014u + (uint32_t)(i) * 0x40u)
+#define CTNIC_REG_RING_CONS_COUNT 4u
+#define CTNIC_REG_RING_CONS_RESET 0x00000000u
+
+/* Device address, bits 31:0, of the 4-byte little-endian index writeback of ring i (RING_CFG.WB); 4-byte aligned. */
+#define CTNIC_REG_RING_WB_LO(i) (0x2018u + (uint32_t)(i) * 0x40u)
+#define CTNIC_REG_RING_WB_LO_COUNT 4u
+#define CTNIC_REG_RING_WB_LO_RESET 0x00000000u
+
+/* Index writeback address of ring i, bits 63:32. */
+#define CTNIC_REG_RING_WB_HI(i) (0x201cu + (uint32_t)(i) * 0x40u)
+#define CTNIC_REG_RING_WB_HI_COUNT 4u
+#define CTNIC_REG_RING_WB_HI_RESET 0x00000000u
+
+/* Interrupt moderation of ring i: IRQ_STATUS[i] is set once this many entries (punt and event: written; inject and command: consumed) are unsignalled; 0 acts as 1. */
+#define CTNIC_REG_RING_IRQ_COUNT(i) (0x2020u + (uint32_t)(i) * 0x40u)
+#define CTNIC_REG_RING_IRQ_COUNT_COUNT 4u
+#define CTNIC_REG_RING_IRQ_COUNT_RESET 0x00000001u
+
+/* Interrupt moderation of ring i: IRQ_STATUS[i] is also set when the oldest unsignalled entry has waited this many core clocks; 0: at once. */
+#define CTNIC_REG_RING_IRQ_TIME(i) (0x2024u + (uint32_t)(i) * 0x40u)
+#define CTNIC_REG_RING_IRQ_TIME_COUNT 4u
+#define CTNIC_REG_RING_IRQ_TIME_RESET 0x00000000u
+
+/* Pending interrupt causes, bit i for ring i (enum RING_ID). Write 1 to clear a bit. The card sends interrupt vector i when bit i goes from 0 to 1 with IRQ_ENABLE bit i set, or when IRQ_ENABLE bit i is set while bit i is pending. */
+#define CTNIC_REG_IRQ_STATUS 0x2100u
+#define CTNIC_REG_IRQ_STATUS_RESET 0x00000000u
+#define CTNIC_IRQ_STATUS_RINGS_SHIFT 0u
+#define CTNIC_IRQ_STATUS_RINGS_MASK 0x0000000fu
+
+/* Interrupt vector i is sent only while bit i is 1. IRQ_STATUS records causes either way. */
+#define CTNIC_REG_IRQ_ENABLE 0x2104u
+#define CTNIC_REG_IRQ_ENABLE_RESET 0x00000000u
+#define CTNIC_IRQ_ENABLE_RINGS_SHIFT 0u
+#define CTNIC_IRQ_ENABLE_RINGS_MASK 0x0000000fu
+
+/* Writing bit i sets IRQ_STATUS bit i, as if ring i had signalled (proves the interrupt path). */
+#define CTNIC_REG_IRQ_TEST 0x2108u
+#define CTNIC_IRQ_TEST_RINGS_SHIFT 0u
+#define CTNIC_IRQ_TEST_RINGS_MASK 0x0000000fu
+
 /* Table operations written to TBL_CMD.OP. */
 enum ctnic_tbl_op {
 	CTNIC_TBL_OP_NOP = 0,	/* Nothing. */
@@ -289,6 +370,120 @@ static inline const char *ctnic_action_name(unsigned v)
 	}
 }
 
+/* The rings (index of the RING_* register arrays and of IRQ_STATUS bits and interrupt vectors). */
+enum ctnic_ring_id {
+	CTNIC_RING_ID_PUNT = 0,	/* Card to host: punted frames, each led by its punt descriptor. */
+	CTNIC_RING_ID_INJECT = 1,	/* Host to card: frames with their inject tuser. */
+	CTNIC_RING_ID_CMD = 2,	/* Host to card: table commands (enum CMD_OP). */
+	CTNIC_RING_ID_EVENT = 3,	/* Card to host: command completions, flow expiries, errors (enum EVT). */
+};
+#define CTNIC_RING_ID_COUNT 4u
+
+static inline const char *ctnic_ring_id_name(unsigned v)
+{
+	switch (v) {
+	case 0: return "punt";
+	case 1: return "inject";
+	case 2: return "cmd";
+	case 3: return "event";
+	default: return NULL;
+	}
+}
+
+/* Command ring operations (command entry byte 0). Values 1..6 are TBL_OP's, with the same entry words. */
+enum ctnic_cmd_op {
+	CTNIC_CMD_OP_NOP = 0,	/* Nothing; completes (a fence). */
+	CTNIC_CMD_OP_KEY_WRITE = 1,	/* Write key entry slot INDEX from DATA[0..3]. */
+	CTNIC_CMD_OP_KEY_READ = 2,	/* Read key entry slot INDEX; always completes, with the entry in the completion's data. */
+	CTNIC_CMD_OP_FLOW_WRITE = 3,	/* Write flow record INDEX from DATA[0..15]. */
+	CTNIC_CMD_OP_FLOW_READ = 4,	/* Read flow record INDEX; always completes, with the record. */
+	CTNIC_CMD_OP_NH_WRITE = 5,	/* Write next hop INDEX from DATA[0..3]. */
+	CTNIC_CMD_OP_NH_READ = 6,	/* Read next hop INDEX; always completes, with the entry. */
+	CTNIC_CMD_OP_FLOW_INSTALL = 7,	/* Write flow record INDEX from DATA[0..15], then key slot INDEX2 from KEY0[0..3], then key slot INDEX3 from KEY1[0..3]; all indices are checked before anything is written. */
+	CTNIC_CMD_OP_KEY_DELETE = 8,	/* Write key entry slot INDEX as all zeros (not valid). */
+	CTNIC_CMD_OP_FLOW_REMOVE = 9,	/* Delete key slots INDEX2 and INDEX3, then clear flow record INDEX's valid bit; always completes, with the record as it was after the keys were gone (final counters). */
+};
+#define CTNIC_CMD_OP_COUNT 10u
+
+static inline const char *ctnic_cmd_op_name(unsigned v)
+{
+	switch (v) {
+	case 0: return "nop";
+	case 1: return "key_write";
+	case 2: return "key_read";
+	case 3: return "flow_write";
+	case 4: return "flow_read";
+	case 5: return "nh_write";
+	case 6: return "nh_read";
+	case 7: return "flow_install";
+	case 8: return "key_delete";
+	case 9: return "flow_remove";
+	default: return NULL;
+	}
+}
+
+/* Outcome of a command (completion byte 1). */
+enum ctnic_cmd_status {
+	CTNIC_CMD_STATUS_OK = 0,	/* Done. */
+	CTNIC_CMD_STATUS_BAD_OP = 1,	/* Unknown operation; nothing written. */
+	CTNIC_CMD_STATUS_BAD_INDEX = 2,	/* An index beyond the card's capacities (CAP_*); nothing written. */
+	CTNIC_CMD_STATUS_MALFORMED = 3,	/* A reserved field is not zero; nothing written. */
+};
+#define CTNIC_CMD_STATUS_COUNT 4u
+
+static inline const char *ctnic_cmd_status_name(unsigned v)
+{
+	switch (v) {
+	case 0: return "ok";
+	case 1: return "bad_op";
+	case 2: return "bad_index";
+	case 3: return "malformed";
+	default: return NULL;
+	}
+}
+
+/* Event ring entry types (event entry byte 0). */
+enum ctnic_evt {
+	CTNIC_EVT_NONE = 0,	/* Never written by the card. */
+	CTNIC_EVT_CPL = 1,	/* A command completed (or failed). */
+	CTNIC_EVT_EXPIRY = 2,	/* The aging scanner retired a flow; data holds its final record. */
+	CTNIC_EVT_ERROR = 3,	/* A ring error (enum RING_ERR). */
+};
+#define CTNIC_EVT_COUNT 4u
+
+static inline const char *ctnic_evt_name(unsigned v)
+{
+	switch (v) {
+	case 0: return "none";
+	case 1: return "cpl";
+	case 2: return "expiry";
+	case 3: return "error";
+	default: return NULL;
+	}
+}
+
+/* Error event codes (event entry byte 1 of an EVT ERROR). */
+enum ctnic_ring_err {
+	CTNIC_RING_ERR_NONE = 0,	/* No error. */
+	CTNIC_RING_ERR_DMA_READ = 1,	/* A read of the ring's host memory got an AXI4 error response; the ring stopped. */
+	CTNIC_RING_ERR_DMA_WRITE = 2,	/* A write of the ring's host memory got an AXI4 error response; the ring stopped. */
+	CTNIC_RING_ERR_INJECT_BAD = 3,	/* An inject entry with length 0 or over RING_MAX_FRAME, or a reserved byte set: one slot skipped, nothing sent. */
+	CTNIC_RING_ERR_DOORBELL = 4,	/* A doorbell beyond the ring (producer more than 2^SIZE_LOG2 ahead of the consumer, or consumer past the producer): ignored. */
+};
+#define CTNIC_RING_ERR_COUNT 5u
+
+static inline const char *ctnic_ring_err_name(unsigned v)
+{
+	switch (v) {
+	case 0: return "none";
+	case 1: return "dma_read";
+	case 2: return "dma_write";
+	case 3: return "inject_bad";
+	case 4: return "doorbell";
+	default: return NULL;
+	}
+}
+
 #define CTNIC_PCI_VENDOR_ID 0x1234u /* PCI vendor id of the card (the development id also used by QEMU's test devices and Corundum's reference designs; a product assigns its own). */
 #define CTNIC_PCI_DEVICE_ID 0xc7c1u /* PCI device id of the card. */
 #define CTNIC_KEY_WORDS 0x4u /* 32-bit words in a key entry. */
@@ -298,6 +493,11 @@ static inline const char *ctnic_action_name(unsigned v)
 #define CTNIC_TCP_FIN 0x1u /* TCP flag bit. */
 #define CTNIC_TCP_SYN 0x2u /* TCP flag bit. */
 #define CTNIC_TCP_RST 0x4u /* TCP flag bit. */
+#define CTNIC_RINGS 0x4u /* Rings on the card (enum RING_ID). */
+#define CTNIC_RING_HDR_BYTES 0x40u /* Header of a punt or inject ring entry; the frame follows it. */
+#define CTNIC_RING_MAX_FRAME 0x2400u /* Longest frame on the punt and inject rings. */
+#define CTNIC_CMD_ENTRY_BYTES 0x80u /* Bytes per command ring slot. */
+#define CTNIC_EVT_ENTRY_BYTES 0x80u /* Bytes per event ring slot. */
 
 struct ctnic_reg_desc {
 	const char *name;
@@ -347,6 +547,19 @@ static inline const struct ctnic_reg_desc *ctnic_reg_table(size_t *n)
 		{ "CNT_HIT_HI", 0x1604u, 1u, 0x4u, 'r' },
 		{ "CNT_MISS_LO", 0x1608u, 1u, 0x4u, 'r' },
 		{ "CNT_MISS_HI", 0x160cu, 1u, 0x4u, 'r' },
+		{ "RING_BASE_LO", 0x2000u, 4u, 0x40u, 'b' },
+		{ "RING_BASE_HI", 0x2004u, 4u, 0x40u, 'b' },
+		{ "RING_CFG", 0x2008u, 4u, 0x40u, 'b' },
+		{ "RING_STATUS", 0x200cu, 4u, 0x40u, 'r' },
+		{ "RING_PROD", 0x2010u, 4u, 0x40u, 'b' },
+		{ "RING_CONS", 0x2014u, 4u, 0x40u, 'b' },
+		{ "RING_WB_LO", 0x2018u, 4u, 0x40u, 'b' },
+		{ "RING_WB_HI", 0x201cu, 4u, 0x40u, 'b' },
+		{ "RING_IRQ_COUNT", 0x2020u, 4u, 0x40u, 'b' },
+		{ "RING_IRQ_TIME", 0x2024u, 4u, 0x40u, 'b' },
+		{ "IRQ_STATUS", 0x2100u, 1u, 0x4u, 'b' },
+		{ "IRQ_ENABLE", 0x2104u, 1u, 0x4u, 'b' },
+		{ "IRQ_TEST", 0x2108u, 1u, 0x4u, 'w' },
 	};
 	*n = sizeof(t) / sizeof(t[0]);
 	return t;
