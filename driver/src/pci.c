@@ -18,6 +18,7 @@
 #include <pci/pci.h>
 
 #include "ctnic_vfio.h"
+#include "vfio_priv.h"
 
 /* The scan in progress on this thread: where libpci's error callback returns to. */
 static _Thread_local struct {
@@ -39,18 +40,6 @@ __attribute__((format(printf, 1, 2)))
 static void lib_quiet(char *fmt, ...)
 {
 	(void)fmt;
-}
-
-__attribute__((format(printf, 4, 5)))
-static int errf(char *err, size_t errlen, int rc, const char *fmt, ...)
-{
-	if (err && errlen) {
-		va_list ap;
-		va_start(ap, fmt);
-		vsnprintf(err, errlen, fmt, ap);
-		va_end(ap);
-	}
-	return rc;
 }
 
 int ctnic_pci_find(uint16_t vendor_id, uint16_t device_id, const struct ctnic_vfio_opts *opts,

@@ -6,7 +6,6 @@
 #include <ctype.h>
 #include <errno.h>
 #include <limits.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -14,18 +13,7 @@
 #include <unistd.h>
 
 #include "ctnic_vfio.h"
-
-__attribute__((format(printf, 4, 5)))
-static int errf(char *err, size_t errlen, int rc, const char *fmt, ...)
-{
-	if (err && errlen) {
-		va_list ap;
-		va_start(ap, fmt);
-		vsnprintf(err, errlen, fmt, ap);
-		va_end(ap);
-	}
-	return rc;
-}
+#include "vfio_priv.h"
 
 static const char *sysfs_root(const struct ctnic_vfio_opts *opts)
 {

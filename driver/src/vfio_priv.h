@@ -1,6 +1,7 @@
 /*
  * vfio_priv.h - what the VFIO layer's files share: the handle behind
- * struct ctnic_vfio and the two error helpers. vfio.c opens and closes a
+ * struct ctnic_vfio and the two error helpers (errf also serves pci.c and
+ * pci_sysfs.c). vfio.c opens and closes a
  * device (group, container, config space, BARs, reset), vfio_irq.c turns
  * MSI/MSI-X vectors into eventfds, vfio_dma.c maps DMA memory at IOVAs from
  * the ranges the IOMMU reports. Not installed; not part of the API.
