@@ -9,6 +9,9 @@ set -euo pipefail
 dir=${1:?usage: fetch-kernel.sh DIR}
 mkdir -p "$dir"
 dir=$(cd "$dir" && pwd)
+# Two test runs sharing a build root must not unpack over each other.
+exec 9>"$dir/.lock"
+flock 9
 
 want_pkg() {
   apt-cache depends linux-image-amd64 2>/dev/null \
