@@ -18,6 +18,7 @@
 
 #include <cmocka.h>
 
+#include "ctnic.h"
 #include "ctnic_regs.h"
 #include "ctnic_vfio.h"
 
@@ -275,6 +276,17 @@ static void test_discovery_without_sysfs_returns_an_error_instead_of_exiting(voi
 	assert_int_equal(n, 1);
 }
 
+static void test_pci_uri_with_a_bad_address_is_refused_before_touching_sysfs(void **state)
+{
+	(void)state;
+	struct ctnic_dev *d = (void *)1;
+	char err[CTNIC_ERR_LEN];
+	assert_int_equal(ctnic_open(&d, "pci:eth0", err, sizeof(err)), -EINVAL);
+	assert_null(d);
+	assert_non_null(strstr(err, "'eth0' is not a PCI address"));
+	assert_int_equal(ctnic_open(&d, "pci:0000:03:00.9", err, sizeof(err)), -EINVAL);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -286,6 +298,7 @@ int main(void)
 		cmocka_unit_test(test_open_without_vfio_modules_says_modprobe),
 		cmocka_unit_test(test_discovery_finds_the_card_by_id_with_driver_and_group),
 		cmocka_unit_test(test_discovery_without_sysfs_returns_an_error_instead_of_exiting),
+		cmocka_unit_test(test_pci_uri_with_a_bad_address_is_refused_before_touching_sysfs),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }
