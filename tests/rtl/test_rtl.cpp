@@ -621,6 +621,24 @@ size_t pick_size(std::mt19937_64 &r)
 	return 60 + r() % (9018 - 60 + 1);
 }
 
+/* A connection of original key k with random NAT, next hops, TTL rule and actions (3 included). */
+Conn random_conn(const ctnic_key &k, std::mt19937_64 &r, uint32_t fid)
+{
+	unsigned nat = r() % 3; /* none, SNAT, DNAT */
+	uint32_t ts = nat == 1 ? 0xcb007100 | (uint32_t)(r() & 0xff) : k.saddr;
+	uint32_t td = nat == 2 ? 0xac100000 | (uint32_t)(r() & 0xffff) : k.daddr;
+	uint16_t tsp = nat == 1 ? (uint16_t)(1024 + r() % 60000) : k.sport;
+	uint16_t tdp = nat == 2 ? (uint16_t)(1 + r() % 60000) : k.dport;
+	Conn c = make_conn(k, ts, td, tsp, tdp, (uint8_t)(r() % 8), (uint8_t)(r() % 6), r() & 1);
+
+	c.fid = fid;
+	for (int d = 0; d < 2; d++) {
+		unsigned a = r() % 40;
+		c.out[d].action = (uint8_t)(a < 2 ? CTNIC_ACTION_HOST : a < 4 ? CTNIC_ACTION_DROP : a == 4 ? 3 : CTNIC_ACTION_FORWARD);
+	}
+	return c;
+}
+
 bool random_run(const RandomRun &rr, std::vector<std::string> &why, std::map<std::string, uint64_t> &mix)
 {
 	Tb tb(rr.seed, vcd_path);
@@ -645,34 +663,57 @@ bool random_run(const RandomRun &rr, std::vector<std::string> &why, std::map<std
 	/* flows: up to 3/4 of the records, with random NAT, actions and protocols */
 	uint32_t want = flows * 3 / 4;
 	static const uint8_t protos[3] = {6, 17, 1};
+	std::vector<Conn> group[2]; /* by flow id parity: one takes traffic while the other is rewritten */
+	std::vector<Conn> bogus;    /* keys only, naming flow ids beyond FLOWS */
 	for (uint32_t fid = 0; fid < want; fid++) {
 		ctnic_key k{(uint32_t)(0x0a000000 | (r() & 0xffff)), (uint32_t)(0xc0000000 | (r() & 0xffffff)),
 			    (uint16_t)(1024 + r() % 60000), (uint16_t)(1 + r() % 1000), protos[r() % 3]};
 		if (k.proto == 1)
 			k.dport = 0;
-		unsigned nat = r() % 3; /* none, SNAT, DNAT */
-		uint32_t ts = nat == 1 ? 0xcb007100 | (uint32_t)(r() & 0xff) : k.saddr;
-		uint32_t td = nat == 2 ? 0xac100000 | (uint32_t)(r() & 0xffff) : k.daddr;
-		uint16_t tsp = nat == 1 ? (uint16_t)(1024 + r() % 60000) : k.sport;
-		uint16_t tdp = nat == 2 ? (uint16_t)(1 + r() % 60000) : k.dport;
-		Conn c = make_conn(k, ts, td, tsp, tdp, (uint8_t)(r() % 8), (uint8_t)(r() % 6), r() & 1);
-		c.fid = fid;
-		for (int d = 0; d < 2; d++) {
-			unsigned a = r() % 20;
-			c.out[d].action = a == 0 ? CTNIC_ACTION_HOST : a == 1 ? CTNIC_ACTION_DROP : CTNIC_ACTION_FORWARD;
+		Conn c = random_conn(k, r, fid < 8 ? flows + (uint32_t)(r() % 1000) : fid);
+		if (fid < 8) {
+			/* keys naming a flow id beyond FLOWS: lookups that must miss */
+			long s0 = t.place(c.key[0], r);
+			if (s0 >= 0) {
+				t.used[s0] = true;
+				tb.key_write((uint32_t)s0, ctnic_key_entry{true, false, c.fid, c.key[0]});
+				conns.push_back(c);
+				bogus.push_back(c);
+			}
+			continue;
 		}
-		if (install(tb, t, c))
+		if (install(tb, t, c)) {
 			conns.push_back(c);
+			group[fid & 1].push_back(c);
+		}
 	}
 	mix["flows installed"] = conns.size();
 
-	/* traffic, with the tick advanced now and then while idle */
+	/* traffic; between chunks (idle) the tick advances and the TCP flag mask may change */
+	const uint64_t chunk = 2000;
 	for (uint64_t i = 0; i < rr.packets; i++) {
-		if (i % 2000 == 1999) {
+		unsigned par = (unsigned)(i / chunk) & 1;
+		if (i % chunk == chunk - 1) {
 			tb.drain();
 			tb.write_both(CTNIC_REG_TICK_ADVANCE, (uint32_t)(1 + r() % 1000));
+			tb.write_both(CTNIC_REG_TCP_PUNT_MASK, r() % 4 ? CTNIC_REG_TCP_PUNT_MASK_RESET : (uint32_t)(r() & 0xff));
 		}
-		const Conn &c = conns[r() % conns.size()];
+		/* while traffic flows, rewrite a flow record of the group that takes none now */
+		if (i % 97 == 0 && !group[par ^ 1].empty()) {
+			Conn &x = group[par ^ 1][r() % group[par ^ 1].size()];
+			Conn y = random_conn(x.key[0], r, x.fid);
+			ctnic_flow f{};
+			f.dir[0] = y.out[0];
+			f.dir[1] = y.out[1];
+			f.valid = r() % 16 != 0;
+			f.tclass = (uint8_t)(r() & 15);
+			f.pkts[0] = (uint32_t)r();
+			f.bytes[1] = r() & 0xffffffffffffull;
+			tb.flow_write(x.fid, f);
+			mix["flow rewrites under traffic"]++;
+		}
+		const Conn &c = r() % 16 == 0 && !bogus.empty() ? bogus[r() % bogus.size()]
+								: group[par][r() % group[par].size()];
 		int d = r() & 1;
 		PktSpec s = spec_of(c, d);
 		s.seed = (uint32_t)r();
@@ -734,6 +775,8 @@ bool random_run(const RandomRun &rr, std::vector<std::string> &why, std::map<std
 	ok &= tb.compare_counters();
 	ok &= tb.compare_flows(flows < 512 ? flows : 512);
 	mix["frames out"] = tb.frames_out;
+	for (const Decision &d : tb.decisions)
+		mix[d.verdict == CTNIC_MODEL_TX ? "=tx" : d.verdict == CTNIC_MODEL_HOST ? "=host" : "=drop"]++;
 	mix["clocks"] = tb.cycles();
 	why.insert(why.end(), tb.errors.begin(), tb.errors.end());
 	return ok && tb.errors.empty();
@@ -744,7 +787,7 @@ bool random_run(const RandomRun &rr, std::vector<std::string> &why, std::map<std
 int main(int argc, char **argv)
 {
 	uint64_t seed = (uint64_t)std::chrono::steady_clock::now().time_since_epoch().count() % 1000000007ull;
-	uint64_t packets = 20000;
+	uint64_t packets = 100000;
 	std::string only;
 
 	for (int i = 1; i < argc; i++) {
