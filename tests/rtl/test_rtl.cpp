@@ -13,6 +13,7 @@
  *
  * Prints TAP. The seed is printed; --seed replays a run.
  */
+#include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
@@ -660,8 +661,9 @@ bool random_run(const RandomRun &rr, std::vector<std::string> &why, std::map<std
 			n.port = (uint8_t)P;
 		tb.nh_write(i, n);
 	}
-	/* flows: up to 3/4 of the records, with random NAT, actions and protocols */
-	uint32_t want = flows * 3 / 4;
+	/* flows: 3/4 of the records (at most 1024, so a large table stays quick to
+	 * fill), with random NAT, actions and protocols */
+	uint32_t want = std::min<uint32_t>(flows * 3 / 4, 1024);
 	static const uint8_t protos[3] = {6, 17, 1};
 	std::vector<Conn> group[2]; /* by flow id parity: one takes traffic while the other is rewritten */
 	std::vector<Conn> bogus;    /* keys only, naming flow ids beyond FLOWS */
