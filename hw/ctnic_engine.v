@@ -100,10 +100,11 @@ localparam BL = $clog2(BUCKETS);
 localparam FL = $clog2(FLOWS);
 localparam NL = $clog2(NEXTHOPS);
 localparam NKEY = 2 * WAYS;
+localparam [3:0] PORTS4 = PORTS[3:0];  // port numbers are 4 bits
 
 initial begin
-    if (WAYS != (1 << WL) || BUCKETS != (1 << BL) || BUCKETS < 2 || BUCKETS > 65536) begin
-        $error("ctnic_engine: WAYS and BUCKETS must be powers of two, BUCKETS 2..65536");
+    if (WAYS != (1 << WL) || WAYS < 2 || BUCKETS != (1 << BL) || BUCKETS < 2 || BUCKETS > 65536) begin
+        $error("ctnic_engine: WAYS (2 or more) and BUCKETS (2..65536) must be powers of two");
         $finish;
     end
     if (FLOWS != (1 << FL) || FLOWS < 2 || FLOWS > (1 << 22)) begin
@@ -255,9 +256,9 @@ always @* begin
     end else if (over_reg) begin
         pv_kind = V_DROP; pv_reason = CTNIC_DROP_OVERSIZE;
     end else if (inject_reg && !lookup_reg) begin
-        if (port_reg < PORTS) begin
+        if (port_reg < PORTS4) begin
             pv_kind = V_OUT;
-        end else if (port_reg == PORTS) begin
+        end else if (port_reg == PORTS4) begin
             pv_kind = V_PUNT; pv_reason = CTNIC_PUNT_NONE;
         end else begin
             pv_kind = V_DROP; pv_reason = CTNIC_DROP_BAD_EGRESS;
@@ -516,7 +517,7 @@ always @* begin
                 f_kind = KIND_DROP; f_reason = CTNIC_DROP_ACTION_DROP;
             end else if (v_ttl_q[4] <= 8'd1) begin
                 f_kind = KIND_HOST; f_reason = CTNIC_PUNT_TTL_EXPIRED;
-            end else if (!nh_ok_q[4] || !nh_valid || nh_port >= PORTS) begin
+            end else if (!nh_ok_q[4] || !nh_valid || nh_port >= PORTS4) begin
                 f_kind = KIND_DROP; f_reason = CTNIC_DROP_BAD_EGRESS;
             end else begin
                 f_kind = KIND_PORT; f_port = nh_port;

@@ -190,7 +190,7 @@ always @* begin
     pick_valid = 1'b0;
     for (s = NSRC - 1; s >= 0; s = s - 1) begin
         c = {1'b0, pick_start} + s[4:0];
-        if (c >= NSRC)
+        if (c >= NSRC[4:0])
             c = c - NSRC[4:0];
         if (src_tvalid[c[3:0]]) begin
             pick = c[3:0];
