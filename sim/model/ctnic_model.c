@@ -704,7 +704,8 @@ static int process(struct ctnic_model *m, unsigned src, bool lookup_on, unsigned
 
 	memset(out, 0, sizeof(*out));
 	memset(&vd, 0, sizeof(vd));
-	memcpy(m->buf, frame, stored);
+	if (stored)
+		memcpy(m->buf, frame, stored);
 	m->port[src].rx_pkts++;
 	m->port[src].rx_bytes += len16;
 

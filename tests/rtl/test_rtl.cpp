@@ -749,7 +749,7 @@ bool random_run(const RandomRun &rr, std::vector<std::string> &why, std::map<std
 		}
 		f = pkt_build(s);
 		if (kind == 6)
-			f.resize(1 + r() % 13);
+			f.resize(r() % 14); /* 0: one beat with no byte kept */
 		if (kind == 8)
 			f.resize(std::min<size_t>(f.size(), 14 + r() % 40));
 		if (kind == 9 && r() & 1) {
