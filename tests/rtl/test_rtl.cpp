@@ -699,6 +699,20 @@ bool random_run(const RandomRun &rr, std::vector<std::string> &why, std::map<std
 			tb.drain();
 			tb.write_both(CTNIC_REG_TICK_ADVANCE, (uint32_t)(1 + r() % 1000));
 			tb.write_both(CTNIC_REG_TCP_PUNT_MASK, r() % 4 ? CTNIC_REG_TCP_PUNT_MASK_RESET : (uint32_t)(r() & 0xff));
+			if (r() % 4 == 0) {
+				/* ports off for a few frames: each is dropped PORT_DISABLED, host injects still pass */
+				tb.write_both(CTNIC_REG_CTRL, 0);
+				for (int k = 0; k < 5; k++) {
+					std::vector<uint8_t> g = pkt_build(spec_of(group[par][r() % group[par].size()], 0));
+					if (k == 4)
+						tb.send_inject(CTNIC_INJECT_LOOKUP, g);
+					else
+						tb.send_rx((unsigned)(r() % P), g);
+				}
+				tb.drain();
+				tb.write_both(CTNIC_REG_CTRL, CTNIC_CTRL_ENABLE_MASK);
+				mix["disabled spells"]++;
+			}
 		}
 		/* while traffic flows, rewrite a flow record of the group that takes none now */
 		if (i % 97 == 0 && !group[par ^ 1].empty()) {
