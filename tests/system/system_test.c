@@ -18,6 +18,7 @@
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/time.h>
 #include <sys/un.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -207,7 +208,12 @@ static int ctl_call(const char *sock, const char *req, size_t reqlen, char *ans,
 	int fd = socket(AF_UNIX, SOCK_STREAM, 0);
 	size_t len = 0;
 
+	struct timeval tv = { .tv_sec = 10 };
+
 	snprintf(sa.sun_path, sizeof(sa.sun_path), "%s", sock);
+	/* A daemon that hangs fails the test in 10 s rather than hanging it. */
+	if (fd >= 0)
+		setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
 	if (fd < 0 || connect(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0 ||
 	    send(fd, req, reqlen, MSG_NOSIGNAL) != (ssize_t)reqlen) {
 		if (fd >= 0)
@@ -388,7 +394,8 @@ static const char *const OUT_NAMES[4] = { "out0.pcap", "out1.pcap", "host.pcap",
  * the config; with_ctl also checks ctnicctl and the control socket while
  * traffic may be flowing. Output paths land in out[4].
  */
-static void run_chain(char **argv, const char *dir, const char *tag, int with_ctl, char out[4][128])
+static void run_chain(char **argv, const char *dir, const char *tag, int with_ctl, char *opt, char *optval,
+		      char out[4][128])
 {
 	char sim_sock[128], d_sock[128], cfg[128], log_sim[128], log_d[128], text[4096], expect[128];
 	char in0[160], in1[160], o0[160], o1[160], uri[160];
@@ -407,7 +414,7 @@ static void run_chain(char **argv, const char *dir, const char *tag, int with_ct
 	snprintf(o0, sizeof(o0), "0=%s", out[0]);
 	snprintf(o1, sizeof(o1), "1=%s", out[1]);
 	char *sim_argv[] = { argv[1], "--socket", sim_sock, "--in", in0, "--in", in1, "--out", o0, "--out", o1,
-			     "--host", out[2], "--host-desc", out[3], "--exit-when-done", NULL };
+			     "--host", out[2], "--host-desc", out[3], "--exit-when-done", opt, optval, NULL };
 	sim = th_spawn(sim_argv, log_sim);
 	if (!tap(th_wait_path(sim_sock, sim, 30000) == 0, "%s: ctnic-sim starts and listens", tag)) {
 		th_diag_file(log_sim);
@@ -458,10 +465,29 @@ static void run_chain(char **argv, const char *dir, const char *tag, int with_ct
 		th_diag_file(log_sim);
 }
 
+/* Timestamps (ns) of a nanosecond pcap; how many were read. */
+static int read_stamps(const char *path, long long *ns, int max)
+{
+	char eb[PCAP_ERRBUF_SIZE];
+	pcap_t *p = pcap_open_offline_with_tstamp_precision(path, PCAP_TSTAMP_PRECISION_NANO, eb);
+	struct pcap_pkthdr *h;
+	const u_char *data;
+	int n = 0;
+
+	if (!p)
+		return -1;
+	while (n < max && pcap_next_ex(p, &h, &data) == 1)
+		ns[n++] = (long long)h->ts.tv_sec * 1000000000LL + h->ts.tv_usec;
+	tap_diag("%s: %d frames, first at %lld ns", path, n, n ? ns[0] : 0LL);
+	pcap_close(p);
+	return n;
+}
+
 int main(int argc, char **argv)
 {
 	struct frames in[2] = { 0 }, want[2] = { 0 }, want_host = { 0 }, got;
 	char path[128], out1[4][128], out2[4][128];
+	long long stamps[8];
 	const char *dir;
 	int dlt;
 	FILE *f;
@@ -488,7 +514,7 @@ int main(int argc, char **argv)
 	fclose(f);
 
 	test_ctnicd_refusals(argv[2], dir);
-	run_chain(argv, dir, "run1", 1, out1);
+	run_chain(argv, dir, "run1", 1, NULL, NULL, out1);
 
 	for (int p = 0; p < 2; p++) {
 		char what[32];
@@ -516,8 +542,14 @@ int main(int argc, char **argv)
 	}
 	tap(desc_ok, "the miss carries its punt descriptor: length, reason MISS, ingress port 0, no flow, L3 and L4 offsets");
 
-	/* The same inputs again, this time without ctnicctl reading the card meanwhile. */
-	run_chain(argv, dir, "run2", 0, out2);
+	/* The same inputs again, this time without ctnicctl reading the card meanwhile, and with a waveform. */
+	snprintf(path, sizeof(path), "%s/run2.vcd", dir);
+	run_chain(argv, dir, "run2", 0, "--vcd", path, out2);
+	size_t vlen = 0;
+	char *vcd = slurp(path, &vlen);
+	tap(vcd && strstr(vcd, "$enddefinitions") && strstr(vcd, "rx_enable") && strstr(vcd, "\n#"),
+	    "--vcd writes a waveform of the run (%zu bytes)", vlen);
+	free(vcd);
 	for (int i = 0; i < 4; i++) {
 		size_t l1 = 0, l2 = 0;
 		char *a = slurp(out1[i], &l1), *b = slurp(out2[i], &l2);
@@ -527,6 +559,19 @@ int main(int argc, char **argv)
 		free(a);
 		free(b);
 	}
+
+	/*
+	 * Paced: frames on a port start 1000 cycles (4 us) apart, so they leave
+	 * about as far apart (give or take the pipeline's latency difference
+	 * between a TCP and a UDP frame); unpaced they leave back to back.
+	 */
+	char out3[4][128];
+	int close_by = read_stamps(out1[1], stamps, 8) == 3 && stamps[2] - stamps[0] < 1000;
+	run_chain(argv, dir, "run3", 0, "--pace", "1000", out3);
+	int spaced = read_stamps(out3[1], stamps, 8) == 3;
+	for (int i = 1; spaced && i < 3; i++)
+		spaced = stamps[i] - stamps[i - 1] >= 3900;
+	tap(close_by && spaced, "with --pace 1000 the three frames of port 0 leave port 1 about 4 us apart, not back to back");
 	th_cleanup();
 	return tap_done();
 }
