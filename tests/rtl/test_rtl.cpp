@@ -742,7 +742,7 @@ bool random_run(const RandomRun &rr, std::vector<std::string> &why, std::map<std
 		s.pad_to = 60;
 		s.udp_zero_csum = r() % 8 == 0;
 		bool bad = false;
-		unsigned kind = r() % 40;
+		unsigned kind = r() % 42;
 		std::vector<uint8_t> f;
 		std::string what = "hit";
 		switch (kind) {
@@ -759,6 +759,8 @@ bool random_run(const RandomRun &rr, std::vector<std::string> &why, std::map<std
 		case 10: what = "length mismatch"; break;
 		case 11: what = "bad ip checksum"; break;
 		case 12: what = "inject"; break;
+		case 13: what = "header bit flips"; break;
+		case 14: what = "random bytes"; break;
 		default: break;
 		}
 		f = pkt_build(s);
@@ -778,6 +780,22 @@ bool random_run(const RandomRun &rr, std::vector<std::string> &why, std::map<std
 		}
 		if (kind == 11)
 			f[pkt_l3(f) + 10 + r() % 2] ^= (uint8_t)(1 + r() % 255);
+		if (kind == 13) {
+			/* flip bits anywhere in the first 80 bytes; the IPv4 checksum made right half the time */
+			for (unsigned n = 1 + r() % 4; n; n--)
+				f[r() % std::min<size_t>(f.size(), 80)] ^= (uint8_t)(1u << (r() % 8));
+			if (r() & 1 && f.size() >= pkt_l3(f) + 20 && (f[pkt_l3(f)] & 15) >= 5 &&
+			    f.size() >= pkt_l3(f) + (f[pkt_l3(f)] & 15) * 4u)
+				pkt_fix_ipcsum(f);
+		}
+		if (kind == 14) {
+			/* anything at all behind an IPv4 or VLAN EtherType */
+			f.resize(r() % 200);
+			for (auto &b : f)
+				b = (uint8_t)r();
+			if (f.size() >= 14 && r() % 4)
+				f[12] = r() & 1 ? 0x81 : 0x08, f[13] = 0;
+		}
 		mix[what]++;
 		if (kind == 12)
 			tb.send_inject((uint8_t)(r() % (P + 2) | (r() & 1 ? CTNIC_INJECT_LOOKUP : 0)), f);
