@@ -1,5 +1,6 @@
-# libctnic: every .c under driver/src goes into build/<flavour>/driver/libctnic.a.
-LIBCTNIC_SRCS := $(sort $(wildcard driver/src/*.c))
+# libctnic: every .c under driver/src goes into build/<flavour>/driver/libctnic.a,
+# with the reference model of sim/model, which the model: backend (driver/src/model.c) runs.
+LIBCTNIC_SRCS := $(sort $(wildcard driver/src/*.c)) $(sort $(wildcard sim/model/*.c))
 LIBCTNIC_OBJS := $(patsubst %.c,$(B)/%.o,$(LIBCTNIC_SRCS))
 # Libraries a program linking libctnic also needs.
 LIBCTNIC_LIBS := -lpci

@@ -29,6 +29,8 @@ struct ctnic_backend_ops {
 	int (*csr_write)(struct ctnic_dev *dev, uint32_t off, uint32_t val);
 	/* Optional (NULL: no host memory). */
 	int (*host_mem)(struct ctnic_dev *dev, void **base, size_t *len, uint64_t *dev_addr);
+	/* Optional (NULL: no interrupts): a pollable fd for interrupt vector `vector` (ctnic_ring.h). */
+	int (*irq_fd)(struct ctnic_dev *dev, unsigned vector, int *fd);
 };
 
 struct ctnic_dev {
@@ -45,7 +47,8 @@ int ctnic_dev_err(struct ctnic_dev *dev, int code, const char *fmt, ...)
 /* The backends, in the order URIs are matched: one X(name) per backend. */
 #define CTNIC_BACKENDS \
 	X(sim) \
-	X(pci)
+	X(pci) \
+	X(model)
 
 #define X(name) extern const struct ctnic_backend_ops ctnic_backend_##name;
 CTNIC_BACKENDS
