@@ -433,7 +433,8 @@ bool Tb::drain(uint64_t max_cycles)
 			pending |= !s.q.empty();
 		for (auto &s : sink_)
 			pending |= !s.expect.empty() || s.busy;
-		if (!pending && ++quiet > 64)
+		/* quiet for longer than the longest frame takes to drain behind a decision */
+		if (!pending && ++quiet > 300)
 			return errors.empty();
 		if (pending)
 			quiet = 0;
