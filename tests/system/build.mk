@@ -5,6 +5,7 @@ SYSTEST_LIB  := $(SYSTEST_DIR)/frames.o $(SYSTEST_DIR)/harness.o
 SYSTEM_TEST  := $(SYSTEST_DIR)/system_test
 SIM_PROTO_TEST := $(SYSTEST_DIR)/sim_proto_test
 INSTALL_TEST := $(SYSTEST_DIR)/install_test
+CTL_TEST     := $(SYSTEST_DIR)/ctl_test
 
 $(SYSTEST_DIR)/%.o: tests/system/%.c $(wildcard tests/system/*.h) $(wildcard driver/include/*.h) $(wildcard host/*.h)
 	@mkdir -p $(dir $@)
@@ -19,7 +20,11 @@ $(SIM_PROTO_TEST): $(SYSTEST_DIR)/sim_proto_test.o $(SYSTEST_LIB)
 $(INSTALL_TEST): $(SYSTEST_DIR)/install_test.o $(SYSTEST_LIB) $(B)/host/install.o $(LIBCTNIC)
 	$(CC) $(LDFLAGS) -o $@ $^ $(LIBCTNIC_LIBS)
 
-TEST_BINS  += $(INSTALL_TEST) $(SIM_PROTO_TEST) $(SYSTEM_TEST) $(CTNIC_SIM) $(CTNICD) $(CTNICCTL)
+$(CTL_TEST): $(SYSTEST_DIR)/ctl_test.o $(B)/host/ctl.o
+	$(CC) $(LDFLAGS) -o $@ $^ -lcmocka -lcjson
+
+TEST_BINS  += $(CTL_TEST) $(INSTALL_TEST) $(SIM_PROTO_TEST) $(SYSTEM_TEST) $(CTNIC_SIM) $(CTNICD) $(CTNICCTL)
+TEST_PROGS += $(CTL_TEST)
 TEST_PROGS += "$(SIM_PROTO_TEST) $(CTNIC_SIM)"
 TEST_PROGS += "$(INSTALL_TEST) $(CTNIC_SIM)"
 TEST_PROGS += "$(SYSTEM_TEST) $(CTNIC_SIM) $(CTNICD) $(CTNICCTL)"
