@@ -330,6 +330,12 @@ int ctnicd_flow_install(struct ctnic_dev *dev, const struct ctnic_dev_info *info
 	struct ctnic_key out;
 	int rc;
 
+	for (int d = 0; d < 2; d++)
+		if (spec->nh[d].port >= info->ports) {
+			snprintf(err, errlen, "%s port %u does not exist: this card has ports 0..%u",
+				 d ? "reply-out" : "out", spec->nh[d].port, info->ports - 1);
+			return -EINVAL;
+		}
 	memset(ke, 0, sizeof(ke));
 	ke[0].key = spec->orig;
 	ctnicd_flow_reply_key(spec, &ke[1].key);

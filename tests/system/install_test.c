@@ -93,6 +93,10 @@ static void test_install_reads_back(struct ctnic_dev *dev, const struct ctnic_de
 	    "the next hop reads back with its port and MACs");
 	tap(ctnicd_flow_install(dev, info, &s, &pl, err, sizeof(err)) == -EEXIST && strstr(err, "already in the card"),
 	    "installing the same flow again is refused: its key is already in the table");
+	ctnicd_flow_spec_parse("proto=udp src=192.0.2.21:5000 dst=203.0.113.53:53 out=1 reply-out=7", &s, err, sizeof(err));
+	tap(ctnicd_flow_install(dev, info, &s, &pl, err, sizeof(err)) == -EINVAL &&
+		    strstr(err, "reply-out port 7 does not exist"),
+	    "a flow to a port the card does not have is refused");
 }
 
 /* Nine UDP flows whose original keys share both candidate buckets, and whose reply keys stay out of them. */
