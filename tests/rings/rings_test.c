@@ -733,6 +733,123 @@ static void test_frame_for_a_port_the_card_lacks_is_refused(void **state)
 	ctnic_close(dev);
 }
 
+static void test_completions_are_dropped_while_the_event_ring_is_off_and_commands_still_run(void **state)
+{
+	struct card c;
+	struct ctnic_ring *cmd;
+	struct ctnic_key k = key_n(6);
+	struct ctnic_flow fl;
+	uint32_t s0, s1, last, prod;
+
+	(void)state;
+	card_open(&c);
+	cmd = c.ring[CTNIC_RING_ID_CMD];
+	ctnic_ring_destroy(c.ring[CTNIC_RING_ID_EVENT]);
+	c.ring[CTNIC_RING_ID_EVENT] = NULL;
+	install(&c, 6, &k, &s0, &s1);
+	assert_int_equal(ctnic_cmd_submit(cmd, &last), 0);
+	assert_int_equal(ctnic_ring_free(cmd), ctnic_ring_slots(cmd));
+	assert_int_equal(ctnic_csr_read(c.dev, CTNIC_REG_RING_PROD(CTNIC_RING_ID_EVENT), &prod), 0);
+	assert_int_equal(prod, 0);
+	assert_int_equal(ctnic_flow_read(c.dev, 6, &fl), 0);
+	assert_true(fl.valid);
+	card_close(&c);
+}
+
+/* Table words of a whole device, through the register window. */
+static void table_words(struct ctnic_dev *dev, uint32_t *out, size_t *n)
+{
+	struct ctnic_dev_info info;
+	uint32_t w[CTNIC_FLOW_WORDS];
+
+	assert_int_equal(ctnic_dev_info(dev, &info), 0);
+	*n = 0;
+	for (uint32_t i = 0; i < 2 * info.buckets * info.ways; i++) {
+		assert_int_equal(ctnic_tbl_op(dev, CTNIC_TBL_OP_KEY_READ, i, w, CTNIC_KEY_WORDS), 0);
+		memcpy(out + *n, w, CTNIC_KEY_WORDS * 4);
+		*n += CTNIC_KEY_WORDS;
+	}
+	for (uint32_t i = 0; i < info.flows; i++) {
+		assert_int_equal(ctnic_tbl_op(dev, CTNIC_TBL_OP_FLOW_READ, i, w, CTNIC_FLOW_WORDS), 0);
+		memcpy(out + *n, w, sizeof(w));
+		*n += CTNIC_FLOW_WORDS;
+	}
+	for (uint32_t i = 0; i < info.nexthops; i++) {
+		assert_int_equal(ctnic_tbl_op(dev, CTNIC_TBL_OP_NH_READ, i, w, CTNIC_NH_WORDS), 0);
+		memcpy(out + *n, w, CTNIC_NH_WORDS * 4);
+		*n += CTNIC_NH_WORDS;
+	}
+}
+
+static void test_random_command_batches_equal_the_same_writes_through_the_register_window(void **state)
+{
+	/* The oracle: a second card written one register-window operation at a time. */
+	struct card c;
+	struct ctnic_dev *ref;
+	char err[CTNIC_ERR_LEN];
+	unsigned r = seed ^ 0x5eed;
+	static uint32_t a[(2 * 64 * 4) * 4 + 256 * 16 + 256 * 4], b[sizeof(a) / 4];
+	size_t na, nb;
+
+	(void)state;
+	card_open(&c);
+	assert_int_equal(ctnic_open(&ref, "model:", err, sizeof(err)), 0);
+	for (unsigned batch = 0; batch < 50; batch++) {
+		unsigned n = 1 + (unsigned)rand_r(&r) % 40;
+		struct ctnic_event cpl;
+
+		for (unsigned i = 0; i < n; i++) {
+			uint32_t flow = (uint32_t)rand_r(&r) % 256, s0 = (uint32_t)rand_r(&r) % 512,
+				 s1 = (uint32_t)rand_r(&r) % 512, w[CTNIC_FLOW_WORDS];
+			struct ctnic_key k = key_n((uint32_t)rand_r(&r));
+			struct ctnic_key_entry k0 = { .valid = true, .flow_id = flow, .key = k };
+			struct ctnic_key_entry k1 = { .valid = true, .reply = true, .flow_id = flow, .key = key_reverse(&k) };
+			struct ctnic_nexthop nh = { .valid = true, .port = (uint8_t)(rand_r(&r) % 2), .dst_mac = { 2, 1 } };
+			struct ctnic_flow f;
+
+			nat_flow(&k, &f, (uint16_t)rand_r(&r));
+			switch (rand_r(&r) % 5) {
+			case 0:
+				assert_int_equal(ctnic_cmd_flow_install(c.ring[CTNIC_RING_ID_CMD], flow, &f, s0, &k0, s1, &k1, i), 0);
+				assert_int_equal(ctnic_flow_write(ref, flow, &f), 0);
+				assert_int_equal(ctnic_key_write(ref, s0, &k0), 0);
+				assert_int_equal(ctnic_key_write(ref, s1, &k1), 0);
+				break;
+			case 1:
+				assert_int_equal(ctnic_cmd_flow_remove(c.ring[CTNIC_RING_ID_CMD], flow, s0, s1, i), 0);
+				memset(&k0, 0, sizeof(k0));
+				assert_int_equal(ctnic_key_write(ref, s0, &k0), 0);
+				assert_int_equal(ctnic_key_write(ref, s1, &k0), 0);
+				assert_int_equal(ctnic_tbl_op(ref, CTNIC_TBL_OP_FLOW_READ, flow, w, CTNIC_FLOW_WORDS), 0);
+				w[8] &= ~1u;
+				assert_int_equal(ctnic_tbl_op(ref, CTNIC_TBL_OP_FLOW_WRITE, flow, w, CTNIC_FLOW_WORDS), 0);
+				break;
+			case 2:
+				assert_int_equal(ctnic_cmd_key_delete(c.ring[CTNIC_RING_ID_CMD], s0, i), 0);
+				memset(&k0, 0, sizeof(k0));
+				assert_int_equal(ctnic_key_write(ref, s0, &k0), 0);
+				break;
+			case 3:
+				assert_int_equal(ctnic_cmd_nexthop_write(c.ring[CTNIC_RING_ID_CMD], flow, &nh, i), 0);
+				assert_int_equal(ctnic_nexthop_write(ref, flow, &nh), 0);
+				break;
+			default:
+				assert_int_equal(ctnic_cmd_flow_write(c.ring[CTNIC_RING_ID_CMD], flow, &f, i), 0);
+				assert_int_equal(ctnic_flow_write(ref, flow, &f), 0);
+				break;
+			}
+		}
+		assert_int_equal(submit_wait(&c, &cpl, NULL, NULL), 0);
+	}
+	table_words(c.dev, a, &na);
+	table_words(ref, b, &nb);
+	assert_int_equal(na, nb);
+	assert_int_equal(na, sizeof(a) / 4);
+	assert_memory_equal(a, b, na * 4);
+	ctnic_close(ref);
+	card_close(&c);
+}
+
 int main(int argc, char **argv)
 {
 	const struct CMUnitTest tests[] = {
@@ -754,6 +871,8 @@ int main(int argc, char **argv)
 		cmocka_unit_test(test_flow_remove_returns_final_counters_and_stops_hits),
 		cmocka_unit_test(test_rings_recreated_over_a_previous_owner_start_from_zero),
 		cmocka_unit_test(test_frame_for_a_port_the_card_lacks_is_refused),
+		cmocka_unit_test(test_completions_are_dropped_while_the_event_ring_is_off_and_commands_still_run),
+		cmocka_unit_test(test_random_command_batches_equal_the_same_writes_through_the_register_window),
 	};
 
 	seed = argc > 1 ? (unsigned)strtoul(argv[1], NULL, 0) : (unsigned)time(NULL);
