@@ -238,6 +238,9 @@ int ctnic_inject_post(struct ctnic_ring *inj, uint8_t tuser, const void *frame, 
 	if (len < 1 || len > CTNIC_RING_MAX_FRAME)
 		return ctnic_dev_err(dev, -EINVAL, "ctnic_inject_post on %s: a frame of %zu bytes: the card takes 1..%u",
 				     dev->uri, len, CTNIC_RING_MAX_FRAME);
+	if (tuser & ~(CTNIC_INJECT_PORT_MASK | CTNIC_INJECT_LOOKUP))
+		return ctnic_dev_err(dev, -EINVAL, "ctnic_inject_post on %s: tuser 0x%02x sets reserved bits 7:5 (port in 3:0, CTNIC_INJECT_LOOKUP in 4)",
+				     dev->uri, tuser);
 	n = frame_slots(inj, len);
 	if (ctnic_ring_free(inj) < n)
 		return -EAGAIN;

@@ -540,6 +540,9 @@ static void test_inject_without_lookup_leaves_the_named_port_as_is(void **state)
 	assert_int_equal(c.tx_len, len);
 	assert_memory_equal(c.tx, f, len);
 	assert_int_equal(ctnic_ring_free(c.ring[CTNIC_RING_ID_INJECT]), 64);
+	assert_int_equal(ctnic_inject_post(c.ring[CTNIC_RING_ID_INJECT], 0x21, f, len), -EINVAL);
+	assert_int_equal(ctnic_inject_post(c.ring[CTNIC_RING_ID_INJECT], 1, f, 0), -EINVAL);
+	assert_int_equal(ctnic_inject_post(c.ring[CTNIC_RING_ID_INJECT], 1, f, CTNIC_RING_MAX_FRAME + 1), -EINVAL);
 	card_close(&c);
 }
 
