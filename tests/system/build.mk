@@ -6,6 +6,10 @@ SYSTEM_TEST  := $(SYSTEST_DIR)/system_test
 SIM_PROTO_TEST := $(SYSTEST_DIR)/sim_proto_test
 INSTALL_TEST := $(SYSTEST_DIR)/install_test
 CTL_TEST     := $(SYSTEST_DIR)/ctl_test
+# Named here: tools/build.mk is read after this file, and TEST_PROGS expands at once.
+SYS_CTNICCTL := $(B)/tools/ctnicctl/ctnicctl
+SYS_CTNICD   := $(B)/host/ctnicd
+SYS_CTNICSIM := $(B)/sim/ctnic-sim/ctnic-sim
 
 $(SYSTEST_DIR)/%.o: tests/system/%.c $(wildcard tests/system/*.h) $(wildcard driver/include/*.h) $(wildcard host/*.h)
 	@mkdir -p $(dir $@)
@@ -23,8 +27,8 @@ $(INSTALL_TEST): $(SYSTEST_DIR)/install_test.o $(SYSTEST_LIB) $(B)/host/install.
 $(CTL_TEST): $(SYSTEST_DIR)/ctl_test.o $(B)/host/ctl.o
 	$(CC) $(LDFLAGS) -o $@ $^ -lcmocka -lcjson
 
-TEST_BINS  += $(CTL_TEST) $(INSTALL_TEST) $(SIM_PROTO_TEST) $(SYSTEM_TEST) $(CTNIC_SIM) $(CTNICD) $(CTNICCTL)
+TEST_BINS  += $(CTL_TEST) $(INSTALL_TEST) $(SIM_PROTO_TEST) $(SYSTEM_TEST) $(SYS_CTNICSIM) $(SYS_CTNICD) $(SYS_CTNICCTL)
 TEST_PROGS += $(CTL_TEST)
-TEST_PROGS += "$(SIM_PROTO_TEST) $(CTNIC_SIM)"
-TEST_PROGS += "$(INSTALL_TEST) $(CTNIC_SIM)"
-TEST_PROGS += "$(SYSTEM_TEST) $(CTNIC_SIM) $(CTNICD) $(CTNICCTL)"
+TEST_PROGS += "$(SIM_PROTO_TEST) $(SYS_CTNICSIM)"
+TEST_PROGS += "$(INSTALL_TEST) $(SYS_CTNICSIM)"
+TEST_PROGS += "$(SYSTEM_TEST) $(SYS_CTNICSIM) $(SYS_CTNICD) $(SYS_CTNICCTL)"
