@@ -3,14 +3,22 @@
  * BAR0 accesses go over the simulator's UNIX socket as text lines; host RAM
  * is the simulator's shared-memory file, mapped here (protocol in
  * sim/ctnic-sim/sim_proto.h, prose in docs/simulator.md).
+ *
+ * Interrupts: ctnic-sim sends "EV irq <i>" lines to every client. The first
+ * ctnic_irq_fd() opens a second connection that carries nothing else, and a
+ * thread that turns each of its lines into a count on eventfd <i>; the
+ * request connection skips EV lines. So an interrupt fd becomes readable
+ * whether or not a request is in flight, as a VFIO eventfd does.
  */
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
 #include <poll.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/eventfd.h>
 #include <sys/mman.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -25,6 +33,11 @@
 
 struct sim {
 	int fd;
+	/* Interrupts, once asked for: the event connection, its reader, an eventfd per vector. */
+	int ev_fd;
+	int irq_efd[CTNIC_SIM_IRQ_VECTORS];
+	pthread_t ev_thread;
+	int ev_running;
 	char path[sizeof(((struct sockaddr_un *)0)->sun_path)];
 	char rbuf[CTNIC_SIM_LINE_MAX * 4];
 	size_t rlen;
@@ -169,6 +182,16 @@ static void sim_close(struct ctnic_dev *dev)
 
 	if (!s)
 		return;
+	if (s->ev_running) {
+		/* Wakes the reader out of recv(); it exits on end of stream. */
+		shutdown(s->ev_fd, SHUT_RDWR);
+		pthread_join(s->ev_thread, NULL);
+	}
+	if (s->ev_fd >= 0)
+		close(s->ev_fd);
+	for (int i = 0; i < CTNIC_SIM_IRQ_VECTORS; i++)
+		if (s->irq_efd[i] >= 0)
+			close(s->irq_efd[i]);
 	if (s->mem)
 		munmap(s->mem, s->mem_len);
 	if (s->fd >= 0)
@@ -192,6 +215,9 @@ static int sim_open(struct ctnic_dev *dev, const char *path)
 	if (!(s = calloc(1, sizeof(*s))))
 		return ctnic_dev_err(dev, -ENOMEM, "ctnic_open %s: out of memory", dev->uri);
 	dev->priv = s;
+	s->ev_fd = -1;
+	for (int i = 0; i < CTNIC_SIM_IRQ_VECTORS; i++)
+		s->irq_efd[i] = -1;
 	snprintf(s->path, sizeof(s->path), "%s", path);
 	memcpy(sa.sun_path, path, strlen(path) + 1);
 	s->fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
@@ -257,6 +283,88 @@ static int sim_host_mem(struct ctnic_dev *dev, void **base, size_t *len, uint64_
 	return 0;
 }
 
+/* The event connection's reader: "EV irq <i>" adds one to eventfd i; other lines are not for it. */
+static void *ev_reader(void *arg)
+{
+	struct sim *s = arg;
+	char buf[CTNIC_SIM_LINE_MAX * 4];
+	size_t len = 0;
+
+	for (;;) {
+		char *nl = memchr(buf, '\n', len);
+
+		if (!nl) {
+			ssize_t n;
+
+			if (len == sizeof(buf))
+				len = 0; /* a line this long is nothing we know: drop it */
+			n = recv(s->ev_fd, buf + len, sizeof(buf) - len, 0);
+			if (n < 0 && errno == EINTR)
+				continue;
+			if (n <= 0)
+				return NULL;
+			len += (size_t)n;
+			continue;
+		}
+		*nl = '\0';
+		unsigned v;
+		char end;
+		if (sscanf(buf, "EV irq %u%c", &v, &end) == 1 && v < CTNIC_SIM_IRQ_VECTORS) {
+			uint64_t one = 1;
+
+			if (write(s->irq_efd[v], &one, sizeof(one)) < 0) {
+				/* The count is saturated: the fd is readable anyway. */
+			}
+		}
+		len -= (size_t)(nl + 1 - buf);
+		memmove(buf, nl + 1, len);
+	}
+}
+
+/* Opens the event connection and starts its reader (once per device). */
+static int start_events(struct ctnic_dev *dev)
+{
+	struct sim *s = dev->priv;
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	char hello[32];
+	int rc;
+
+	for (int i = 0; i < CTNIC_SIM_IRQ_VECTORS; i++) {
+		s->irq_efd[i] = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+		if (s->irq_efd[i] < 0)
+			return ctnic_dev_err(dev, -errno, "eventfd for interrupt vector %d of %s: %s", i, dev->uri,
+					     strerror(errno));
+	}
+	memcpy(sa.sun_path, s->path, strlen(s->path) + 1);
+	s->ev_fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (s->ev_fd < 0 || connect(s->ev_fd, (struct sockaddr *)&sa, sizeof(sa)) < 0)
+		return ctnic_dev_err(dev, -errno, "connect the interrupt connection to ctnic-sim %s: %s",
+				     s->path, strerror(errno));
+	/* HELLO makes the simulator count this connection in for EV lines; its answer is skipped by the reader. */
+	snprintf(hello, sizeof(hello), "HELLO %d\n", CTNIC_SIM_PROTO_VERSION);
+	if (send(s->ev_fd, hello, strlen(hello), MSG_NOSIGNAL) != (ssize_t)strlen(hello))
+		return ctnic_dev_err(dev, -EIO, "HELLO on the interrupt connection to ctnic-sim %s: %s",
+				     s->path, strerror(errno));
+	if ((rc = pthread_create(&s->ev_thread, NULL, ev_reader, s)) != 0)
+		return ctnic_dev_err(dev, -rc, "thread for the interrupts of %s: %s", dev->uri, strerror(rc));
+	s->ev_running = 1;
+	return 0;
+}
+
+static int sim_irq_fd(struct ctnic_dev *dev, unsigned vector, int *fd)
+{
+	struct sim *s = dev->priv;
+	int rc;
+
+	if (vector >= CTNIC_SIM_IRQ_VECTORS)
+		return ctnic_dev_err(dev, -EINVAL, "interrupt vector %u of %s: ctnic-sim has vectors 0..%d",
+				     vector, dev->uri, CTNIC_SIM_IRQ_VECTORS - 1);
+	if (!s->ev_running && (rc = start_events(dev)) < 0)
+		return rc;
+	*fd = s->irq_efd[vector];
+	return 0;
+}
+
 const struct ctnic_backend_ops ctnic_backend_sim = {
 	.scheme = "sim",
 	.usage = "sim:PATH",
@@ -265,4 +373,5 @@ const struct ctnic_backend_ops ctnic_backend_sim = {
 	.csr_read = sim_csr_read,
 	.csr_write = sim_csr_write,
 	.host_mem = sim_host_mem,
+	.irq_fd = sim_irq_fd,
 };

@@ -45,6 +45,18 @@ auto set_wstrb(T *t, int) -> decltype(t->s_axil_wstrb = 0, void())
 template <typename T>
 void set_wstrb(T *, long) {}
 
+/* The interrupt output, as bits; 0 when the RTL has none yet (docs/rings.md: irq[3:0], level). */
+template <typename T>
+auto irq_bits(T *t, int) -> decltype((uint64_t)t->irq)
+{
+	return (uint64_t)t->irq;
+}
+template <typename T>
+uint64_t irq_bits(T *, long)
+{
+	return 0;
+}
+
 } // namespace
 
 using vbits::get_bit;
@@ -227,6 +239,11 @@ void Card::step()
 	half(1);
 	half(0);
 	cycle_++;
+	uint64_t irq = irq_bits(top_.get(), 0);
+	for (unsigned i = 0; i < 64 && irq_sink_; i++)
+		if ((irq & ~irq_prev_) >> i & 1u)
+			irq_sink_(i);
+	irq_prev_ = irq;
 	if (quiet_)
 		quiet_--;
 	for (unsigned p = 0; p < CARD_PORTS; p++) {

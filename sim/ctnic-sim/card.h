@@ -43,6 +43,8 @@ public:
 
 	/* Queues a frame to be received on port (fed once rx_enable is 1). */
 	void queue_rx(unsigned port, std::vector<uint8_t> frame);
+	/* irq(i) is called on each rising edge of bit i of the card's interrupt output (if it has one). */
+	void set_irq_sink(std::function<void(unsigned)> irq) { irq_sink_ = std::move(irq); }
 	/* Minimum cycles from one frame's first beat to the next on a port. */
 	void set_pace(uint64_t cycles) { pace_ = cycles; }
 
@@ -82,6 +84,8 @@ private:
 	std::unique_ptr<Vctnic_top> top_;
 	VerilatedVcdC *vcd_ = nullptr;
 	Sink sink_;
+	std::function<void(unsigned)> irq_sink_;
+	uint64_t irq_prev_ = 0;
 	uint64_t cycle_ = 0;
 	uint64_t halves_ = 0; /* half cycles since power-on, the VCD's time */
 	uint64_t pace_ = 0;

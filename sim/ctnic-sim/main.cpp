@@ -370,6 +370,18 @@ bool serve_client(Client &c, Card &card, const HostMem &mem)
 	}
 }
 
+/* Sends "EV irq <i>" for each interrupt edge to every client past HELLO; drops those that cannot take it. */
+void tell_irqs(std::vector<unsigned> &irqs, std::vector<Client> &clients)
+{
+	for (unsigned i : irqs)
+		for (size_t k = clients.size(); k-- > 0;)
+			if (clients[k].s.hello && !send_all(clients[k].fd, "EV irq " + std::to_string(i) + "\n")) {
+				close(clients[k].fd);
+				clients.erase(clients.begin() + (long)k);
+			}
+	irqs.clear();
+}
+
 } // namespace
 
 int main(int argc, char **argv)
@@ -401,6 +413,9 @@ int main(int argc, char **argv)
 		write_frame(host_desc, f.cycle, f.desc, sizeof(f.desc), f.data);
 	}, o.vcd.empty() ? nullptr : o.vcd.c_str());
 	card.set_pace(o.pace);
+	/* Interrupts are told to the clients between requests and batches, not inside them. */
+	std::vector<unsigned> irqs;
+	card.set_irq_sink([&](unsigned i) { irqs.push_back(i); });
 
 	for (unsigned p = 0; p < CARD_PORTS; p++) {
 		if (!o.in[p].empty() && !load_input(card, p, o.in[p]))
@@ -455,6 +470,7 @@ int main(int argc, char **argv)
 		if (busy)
 			for (unsigned i = 0; i < CYCLES_PER_POLL; i++)
 				card.step();
+		tell_irqs(irqs, clients);
 	}
 
 	for (Client &c : clients)

@@ -19,8 +19,13 @@
  *   ERR <code> <message>
  *
  * with code one of CTNIC_SIM_ERR_*; the connection stays usable. Lines from
- * the simulator that start with "EV " are notifications (interrupts, from
- * the DMA rings on), not answers; a client skips those it does not know.
+ * the simulator that start with "EV " are notifications, not answers; a
+ * client skips those it does not know. Each rising edge of the card's
+ * interrupt output bit i sends
+ *
+ *   EV irq <i>
+ *
+ * to every client that has said HELLO.
  */
 #ifndef CTNIC_SIM_PROTO_H
 #define CTNIC_SIM_PROTO_H
@@ -34,6 +39,9 @@
 #define CTNIC_SIM_ERR_RANGE   "range"    /* offset not 4-byte aligned or outside BAR0 */
 #define CTNIC_SIM_ERR_BUS     "bus"      /* the RTL did not answer the AXI4-Lite access */
 #define CTNIC_SIM_ERR_LONG    "long"     /* line longer than CTNIC_SIM_LINE_MAX; it was discarded */
+
+/* Interrupt vectors a client can be told about (bits of the card's irq output). */
+#define CTNIC_SIM_IRQ_VECTORS 8
 
 /* Host RAM (the shared-memory file) when --host-mem is not given: 16 MiB. */
 #define CTNIC_SIM_HOST_MEM_DEFAULT (16u << 20)

@@ -18,11 +18,13 @@
 #include <sys/stat.h>
 #include <sys/un.h>
 #include <fcntl.h>
+#include <poll.h>
 #include <unistd.h>
 
 #include <cmocka.h>
 
 #include "ctnic.h"
+#include "ctnic_ring.h"
 #include "sim_proto.h"
 
 enum fake_mode {
@@ -31,6 +33,7 @@ enum fake_mode {
 	FAKE_GARBAGE,     /* answers R with a line that is no answer */
 	FAKE_HANGUP,      /* closes the connection after HELLO */
 	FAKE_OLD_VERSION, /* HELLO answer of another protocol version */
+	FAKE_IRQ,         /* rings interrupt vector 2 twice on the second connection */
 };
 
 struct fake {
@@ -40,6 +43,7 @@ struct fake {
 	pthread_t thread;
 	uint32_t regs[CTNIC_BAR0_SIZE / 4];
 	unsigned requests; /* lines after HELLO */
+	volatile int stop;
 };
 
 static void answer(int fd, const char *fmt, ...)
@@ -54,48 +58,85 @@ static void answer(int fd, const char *fmt, ...)
 		return;
 }
 
+/* Answers one request line of a client; false: hang up on it. */
+static int fake_line(struct fake *f, int fd, char *line, int *hellos)
+{
+	unsigned off, val;
+
+	if (!strncmp(line, "HELLO ", 6)) {
+		answer(fd, "OK ctnic-sim %d mem %s 8192\n",
+		       f->mode == FAKE_OLD_VERSION ? 99 : CTNIC_SIM_PROTO_VERSION, f->mem);
+		/* The second connection is libctnic's interrupt line: ring it. */
+		if (f->mode == FAKE_IRQ && ++*hellos == 2)
+			answer(fd, "EV irq 2\nEV irq 99\nEV news\nEV irq 2\n");
+		return f->mode != FAKE_HANGUP;
+	}
+	f->requests++;
+	if (f->mode == FAKE_ERR) {
+		answer(fd, "ERR bus no AXI4-Lite response to read 0x0000: the RTL is hung\n");
+	} else if (sscanf(line, "R %x", &off) == 1) {
+		if (f->mode == FAKE_GARBAGE)
+			answer(fd, "HELLO THERE\n");
+		else
+			answer(fd, "EV irq 0\nOK 0x%08x\n", f->regs[off / 4]);
+	} else if (sscanf(line, "W %x %x", &off, &val) == 2) {
+		f->regs[off / 4] = val;
+		answer(fd, "OK\n");
+	} else {
+		answer(fd, "ERR syntax what\n");
+	}
+	return 1;
+}
+
+/* Serves up to 4 connections at once until fake_stop. */
 static void *fake_main(void *arg)
 {
 	struct fake *f = arg;
-	char buf[CTNIC_SIM_LINE_MAX * 2];
-	size_t len = 0;
-	int fd = accept(f->lfd, NULL, NULL);
+	struct {
+		int fd;
+		char buf[CTNIC_SIM_LINE_MAX * 2];
+		size_t len;
+	} c[4];
+	int nc = 0, hellos = 0;
 
-	while (fd >= 0) {
-		char *nl = memchr(buf, '\n', len);
-		unsigned off, val;
+	while (!f->stop || nc) {
+		struct pollfd p[5] = { { .fd = f->lfd, .events = POLLIN } };
 
-		if (!nl) {
-			ssize_t n = recv(fd, buf + len, sizeof(buf) - len, 0);
+		for (int i = 0; i < nc; i++)
+			p[1 + i] = (struct pollfd){ .fd = c[i].fd, .events = POLLIN };
+		if (poll(p, (nfds_t)(1 + nc), 100) < 0)
+			break;
+		if ((p[0].revents & POLLIN) && nc < 4) {
+			c[nc].fd = accept(f->lfd, NULL, NULL);
+			c[nc].len = 0;
+			nc += c[nc].fd >= 0;
+		}
+		for (int i = nc - 1; i >= 0; i--) {
+			ssize_t n;
+			char *nl;
+			int keep = 1;
+
+			if (!p[1 + i].revents)
+				continue;
+			n = recv(c[i].fd, c[i].buf + c[i].len, sizeof(c[i].buf) - c[i].len, 0);
 			if (n <= 0)
-				break;
-			len += (size_t)n;
-			continue;
-		}
-		*nl = '\0';
-		if (!strncmp(buf, "HELLO ", 6)) {
-			answer(fd, "OK ctnic-sim %d mem %s 8192\n",
-			       f->mode == FAKE_OLD_VERSION ? 99 : CTNIC_SIM_PROTO_VERSION, f->mem);
-			if (f->mode == FAKE_HANGUP)
-				break;
-		} else if (f->requests++, f->mode == FAKE_ERR) {
-			answer(fd, "ERR bus no AXI4-Lite response to read 0x0000: the RTL is hung\n");
-		} else if (sscanf(buf, "R %x", &off) == 1) {
-			if (f->mode == FAKE_GARBAGE)
-				answer(fd, "HELLO THERE\n");
+				keep = 0;
 			else
-				answer(fd, "EV irq 0\nOK 0x%08x\n", f->regs[off / 4]);
-		} else if (sscanf(buf, "W %x %x", &off, &val) == 2) {
-			f->regs[off / 4] = val;
-			answer(fd, "OK\n");
-		} else {
-			answer(fd, "ERR syntax what\n");
+				c[i].len += (size_t)n;
+			while (keep && (nl = memchr(c[i].buf, '\n', c[i].len))) {
+				*nl = '\0';
+				keep = fake_line(f, c[i].fd, c[i].buf, &hellos);
+				c[i].len -= (size_t)(nl + 1 - c[i].buf);
+				memmove(c[i].buf, nl + 1, c[i].len);
+			}
+			if (!keep) {
+				close(c[i].fd);
+				c[i] = c[--nc];
+			}
 		}
-		len -= (size_t)(nl + 1 - buf);
-		memmove(buf, nl + 1, len);
 	}
-	if (fd >= 0)
-		close(fd);
+	for (int i = 0; i < nc; i++)
+		close(c[i].fd);
 	return NULL;
 }
 
@@ -126,15 +167,7 @@ static struct fake *fake_start(enum fake_mode mode)
 
 static void fake_stop(struct fake *f)
 {
-	/* A client that never connected: wake accept() with one that leaves at once. */
-	struct sockaddr_un sa = { .sun_family = AF_UNIX };
-	int fd = socket(AF_UNIX, SOCK_STREAM, 0);
-
-	snprintf(sa.sun_path, sizeof(sa.sun_path), "%s", f->sock);
-	if (connect(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0) {
-		/* already past accept */
-	}
-	close(fd);
+	f->stop = 1;
 	pthread_join(f->thread, NULL);
 	close(f->lfd);
 	unlink(f->sock);
@@ -363,6 +396,35 @@ static void test_dev_info_refuses_a_device_that_is_not_ctnic(void **state)
 	fake_stop(f);
 }
 
+static void test_interrupt_lines_make_the_vector_fd_readable(void **state)
+{
+	struct fake *f = fake_start(FAKE_IRQ);
+	struct ctnic_dev *dev = open_fake(f);
+	struct pollfd p = { .events = POLLIN };
+	uint64_t count = 0;
+	int fd2, fd1;
+
+	(void)state;
+	assert_int_equal(ctnic_irq_fd(dev, 8, &fd2), -EINVAL);
+	assert_int_equal(ctnic_irq_fd(dev, 2, &fd2), 0);
+	assert_int_equal(ctnic_irq_fd(dev, 1, &fd1), 0);
+	/* Both lines for vector 2 count, in one read or two; the others do not. */
+	uint64_t total = 0;
+	p.fd = fd2;
+	while (total < 2 && poll(&p, 1, 5000) == 1 && read(fd2, &count, sizeof(count)) == sizeof(count))
+		total += count;
+	assert_int_equal(total, 2);
+	assert_int_equal(poll(&p, 1, 200), 0);
+	p.fd = fd1;
+	assert_int_equal(poll(&p, 1, 0), 0);
+	/* Requests still work beside the interrupt connection. */
+	uint32_t v;
+	assert_int_equal(ctnic_csr_read(dev, CTNIC_REG_ID, &v), 0);
+	assert_int_equal(v, CTNIC_REG_ID_RESET);
+	ctnic_close(dev);
+	fake_stop(f);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -382,6 +444,7 @@ int main(void)
 		cmocka_unit_test(test_table_error_bit_fails_the_operation),
 		cmocka_unit_test(test_key_write_fills_the_window_with_packed_words_then_commands),
 		cmocka_unit_test(test_dev_info_refuses_a_device_that_is_not_ctnic),
+		cmocka_unit_test(test_interrupt_lines_make_the_vector_fd_readable),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
