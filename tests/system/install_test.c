@@ -2,8 +2,9 @@
  * install_test - ctnicd's static flows (host/install.c): specs parsed or
  * refused by the word at fault, and installs on the RTL through ctnic-sim:
  * both key entries, the flow record and the next hops read back as
- * written, a key already present refused, and a ninth key whose two
- * candidate buckets are full refused with a message that says so.
+ * written, a key already present refused, a key whose first bucket is full
+ * placed in its second, and one whose two candidate buckets are full
+ * refused with a message that names them.
  *
  * usage: install_test CTNIC-SIM
  */
@@ -100,73 +101,62 @@ static void test_install_reads_back(struct ctnic_dev *dev, const struct ctnic_de
 }
 
 /* Nine UDP flows whose original keys share both candidate buckets, and whose reply keys stay out of them. */
-static int buckets_empty(struct ctnic_dev *dev, const struct ctnic_dev_info *info, uint32_t b0, uint32_t b1)
+/* A UDP spec from 198.51.100.20:sport whose reply key's buckets are not its original key's. */
+static void spec_for(const struct ctnic_dev_info *info, uint16_t sport, char *text, size_t len,
+		     uint32_t *b0, uint32_t *b1)
 {
-	for (unsigned st = 0; st < 2; st++)
-		for (unsigned w = 0; w < info->ways; w++) {
-			struct ctnic_key_entry e;
-
-			if (ctnic_key_read(dev, ctnic_slot(st, st ? b1 : b0, w, info->buckets, info->ways), &e) < 0 ||
-			    e.valid)
-				return 0;
-		}
-	return 1;
-}
-
-static int colliding_specs(struct ctnic_dev *dev, const struct ctnic_dev_info *info, char specs[9][160])
-{
-	static uint8_t count[65536];
-	static uint16_t ports[65536][9];
-	uint32_t dst = tframe_addr("203.0.113.5");
-
-	memset(count, 0, sizeof(count));
-	for (uint32_t sport = 1024; sport < 65536; sport++) {
-		struct ctnic_key k = { tframe_addr("198.51.100.20"), dst, (uint16_t)sport, 53, IPPROTO_UDP };
-		struct ctnic_key r = { dst, k.saddr, 53, (uint16_t)sport, IPPROTO_UDP };
+	for (;; sport++) {
+		struct ctnic_key k = { tframe_addr("198.51.100.20"), tframe_addr("203.0.113.5"), sport, 53, IPPROTO_UDP };
+		struct ctnic_key r = { k.daddr, k.saddr, 53, sport, IPPROTO_UDP };
 		uint32_t h = ctnic_key_hash(&k), hr = ctnic_key_hash(&r);
-		uint32_t b0 = ctnic_bucket(h, 0, info->buckets), b1 = ctnic_bucket(h, 1, info->buckets);
-		uint32_t pair = b0 * info->buckets + b1;
 
-		if (pair >= 65536 || count[pair] > 9 ||
-		    ctnic_bucket(hr, 0, info->buckets) == b0 || ctnic_bucket(hr, 1, info->buckets) == b1)
-			continue;
-		ports[pair][count[pair]++] = (uint16_t)sport;
-		/* Buckets that earlier tests already use are no good: mark them spent. */
-		if (count[pair] == 9 && !buckets_empty(dev, info, b0, b1))
-			count[pair] = 10;
-		if (count[pair] == 9) {
-			for (int i = 0; i < 9; i++)
-				snprintf(specs[i], 160, "proto=udp src=198.51.100.20:%u dst=203.0.113.5:53 out=1 reply-out=0",
-					 ports[pair][i]);
-			tap_diag("sub-table 0 bucket %u, sub-table 1 bucket %u: sports %u..%u", b0, b1, ports[pair][0], sport);
-			return 0;
-		}
+		*b0 = ctnic_bucket(h, 0, info->buckets);
+		*b1 = ctnic_bucket(h, 1, info->buckets);
+		if (ctnic_bucket(hr, 0, info->buckets) != *b0 && ctnic_bucket(hr, 1, info->buckets) != *b1)
+			break;
 	}
-	return -1;
+	snprintf(text, len, "proto=udp src=198.51.100.20:%u dst=203.0.113.5:53 out=1 reply-out=0", sport);
 }
 
-static void test_full_buckets_refuse_the_next_key(struct ctnic_dev *dev, const struct ctnic_dev_info *info)
+/* Fills ways [0, n) of a bucket with valid entries of other keys (10.0.0.x: never traffic here). */
+static int fill(struct ctnic_dev *dev, const struct ctnic_dev_info *info, unsigned st, uint32_t bucket, unsigned n)
 {
-	char specs[9][160], err[512];
-	int installed = 0, rc = 0;
+	for (unsigned w = 0; w < n; w++) {
+		struct ctnic_key_entry e = { .valid = true, .flow_id = 0,
+					     .key = { 0x0a000000u + st * 256 + w, 0x0a0000ffu, 1, 2, IPPROTO_UDP } };
 
-	if (info->ways != 4 || info->buckets > 256 || colliding_specs(dev, info, specs) < 0) {
-		tap(0, "nine keys sharing both buckets found for %u ways, %u buckets", info->ways, info->buckets);
-		return;
+		if (ctnic_key_write(dev, ctnic_slot(st, bucket, w, info->buckets, info->ways), &e) < 0)
+			return -1;
 	}
-	for (int i = 0; i < 9; i++) {
-		struct ctnicd_flow_spec s;
-		struct ctnicd_flow_placed pl;
+	return 0;
+}
 
-		ctnicd_flow_spec_parse(specs[i], &s, err, sizeof(err));
-		rc = ctnicd_flow_install(dev, info, &s, &pl, err, sizeof(err));
-		if (rc < 0)
-			break;
-		installed++;
-	}
-	tap(installed == 2 * (int)info->ways, "eight keys sharing both candidate buckets all install (%d did)", installed);
-	if (!tap(rc == -ENOSPC && strstr(err, "both candidate buckets are full"),
-		 "the ninth is refused: both candidate buckets are full"))
+static void test_full_buckets(struct ctnic_dev *dev, const struct ctnic_dev_info *info)
+{
+	struct ctnicd_flow_spec s;
+	struct ctnicd_flow_placed pl;
+	char text[160], err[512];
+	uint32_t b0, b1;
+	int rc;
+
+	/* First bucket full, one way left in the second: the key takes that way. */
+	spec_for(info, 20000, text, sizeof(text), &b0, &b1);
+	ctnicd_flow_spec_parse(text, &s, err, sizeof(err));
+	rc = fill(dev, info, 0, b0, info->ways) | fill(dev, info, 1, b1, info->ways - 1);
+	rc = rc ? rc : ctnicd_flow_install(dev, info, &s, &pl, err, sizeof(err));
+	if (!tap(rc == 0 && pl.slot[0] == ctnic_slot(1, b1, info->ways - 1, info->buckets, info->ways),
+		 "with its first bucket full a key takes the free way of its second bucket"))
+		tap_diag("rc %d: %s", rc, err);
+
+	/* Both buckets full: refused, and the message names them. */
+	spec_for(info, 30000, text, sizeof(text), &b0, &b1);
+	ctnicd_flow_spec_parse(text, &s, err, sizeof(err));
+	rc = fill(dev, info, 0, b0, info->ways) | fill(dev, info, 1, b1, info->ways);
+	rc = rc ? rc : ctnicd_flow_install(dev, info, &s, &pl, err, sizeof(err));
+	char want[96];
+	snprintf(want, sizeof(want), "sub-table 0 bucket %u, sub-table 1 bucket %u", b0, b1);
+	if (!tap(rc == -ENOSPC && strstr(err, "both candidate buckets are full") && strstr(err, want),
+		 "with both candidate buckets full the flow is refused, naming the buckets"))
 		tap_diag("rc %d: %s", rc, err);
 	else
 		tap_diag("%s", err);
@@ -199,7 +189,7 @@ int main(int argc, char **argv)
 		th_diag_file(logf);
 	} else {
 		test_install_reads_back(dev, &info);
-		test_full_buckets_refuse_the_next_key(dev, &info);
+		test_full_buckets(dev, &info);
 		ctnic_close(dev);
 	}
 	kill(sim, SIGTERM);
