@@ -32,13 +32,19 @@ module ctnic_ram #
 reg [WIDTH-1:0] mem [0:DEPTH-1];
 reg [WIDTH-1:0] rd_data_reg;
 
+`ifndef SYNTHESIS
 integer i;
+`endif
 
-// Tables start empty (valid bits 0), as after a configuration load.
+// Tables start empty (valid bits 0). Block RAM comes up zeroed after the
+// FPGA is configured; in simulation this loop does it (yosys would unroll it
+// word by word, so synthesis skips it).
+`ifndef SYNTHESIS
 initial begin
     for (i = 0; i < DEPTH; i = i + 1)
         mem[i] = {WIDTH{1'b0}};
 end
+`endif
 
 assign rd_data = rd_data_reg;
 

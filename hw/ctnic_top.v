@@ -22,10 +22,11 @@ module ctnic_top #
     parameter PORTS = 2,
     // Key entries per bucket (a power of two)
     parameter WAYS = 4,
-    // Buckets per sub-table (a power of two, at most 65536)
-    parameter BUCKETS = 64,
-    // Flow records (at most 2^22)
-    parameter FLOWS = 256,
+    // Buckets per sub-table (a power of two, at most 65536); the default
+    // 2 x 16384 x 4 key slots hold 64K connections (two entries each)
+    parameter BUCKETS = 16384,
+    // Flow records (a power of two, at most 2^22)
+    parameter FLOWS = 65536,
     // Next-hop entries (at most 256)
     parameter NEXTHOPS = 256,
     // Timeout classes

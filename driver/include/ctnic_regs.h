@@ -69,11 +69,11 @@
 
 /* Buckets in each of the two sub-tables (parameter BUCKETS, a power of two, at most 65536). */
 #define CTNIC_REG_CAP_BUCKETS 0x0048u
-#define CTNIC_REG_CAP_BUCKETS_RESET 0x00000040u
+#define CTNIC_REG_CAP_BUCKETS_RESET 0x00004000u
 
 /* Flow records (parameter FLOWS). Flow ids run from 0 to CAP_FLOWS-1. */
 #define CTNIC_REG_CAP_FLOWS 0x004cu
-#define CTNIC_REG_CAP_FLOWS_RESET 0x00000100u
+#define CTNIC_REG_CAP_FLOWS_RESET 0x00010000u
 
 /* Next-hop entries (parameter NEXTHOPS). */
 #define CTNIC_REG_CAP_NEXTHOPS 0x0050u
