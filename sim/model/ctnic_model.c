@@ -575,6 +575,23 @@ static void rewrite(uint8_t *f, const struct parsed *ps, const struct ctnic_flow
 	}
 }
 
+int ctnic_model_rewrite(uint8_t *frame, size_t len, const struct ctnic_flow_dir *d,
+			const struct ctnic_nexthop *nh)
+{
+	struct parsed ps;
+	unsigned reason = 0;
+
+	if (len < ETH_HLEN || parse(frame, len, &ps, &reason) != STEP_LOOKUP)
+		return -1;
+	rewrite(frame, &ps, d, nh);
+	return 0;
+}
+
+uint16_t ctnic_model_csum_update(uint16_t hc, const uint16_t *old, const uint16_t *new, unsigned n)
+{
+	return csum_update(hc, old, new, n);
+}
+
 /* The decision for one frame. */
 struct verdict {
 	enum ctnic_model_verdict v;

@@ -84,4 +84,21 @@ int ctnic_model_rx(struct ctnic_model *m, unsigned port, const uint8_t *frame, s
 int ctnic_model_inject(struct ctnic_model *m, uint8_t tuser, const uint8_t *frame, size_t len,
 		       struct ctnic_model_out *out);
 
+/*
+ * The card's forward step (docs/contract.md, "What the card does with a
+ * packet", step 5) applied in software to a frame the card would look up:
+ * the outgoing tuple of d, the TTL decrement when d asks, the MACs when nh
+ * asks, and the IPv4, TCP, UDP and ICMP echo checksums updated exactly as
+ * the card updates them. ctnicd forwards the packets punted to it with this,
+ * so the card and the daemon translate alike. Returns 0, or -1 (frame
+ * unchanged) when the card would not look the frame up (it would drop it,
+ * or punt it for a reason other than a lookup: IP options, a fragment, an
+ * ICMP error, another protocol).
+ */
+int ctnic_model_rewrite(uint8_t *frame, size_t len, const struct ctnic_flow_dir *d,
+			const struct ctnic_nexthop *nh);
+
+/* RFC 1624 eqn. 3 over n 16-bit fields (changed or not), folded as the card folds it. */
+uint16_t ctnic_model_csum_update(uint16_t hc, const uint16_t *old, const uint16_t *new, unsigned n);
+
 #endif /* CTNIC_MODEL_H */
