@@ -22,6 +22,8 @@ namespace {
 constexpr unsigned RESET_CYCLES = 16;
 /* Cycles an AXI4-Lite access may take before it counts as a bus error. */
 constexpr unsigned AXIL_TIMEOUT = 1000;
+/* Cycles run after each BAR0 write, for what it starts to show. */
+constexpr unsigned SETTLE_CYCLES = 8;
 /* Cycles without any stream activity after which the pipeline counts as drained. */
 constexpr uint64_t DRAIN_CYCLES = 4096;
 /* VCD time per half cycle, in the model's precision (1 ps): a 250 MHz clock. */
@@ -195,6 +197,9 @@ void Card::sample()
 		host_.in_frame = true;
 		collect(CARD_PORTS, host_, top_->m_axis_host_tlast);
 	}
+	/* DMA counts as traffic: the clock keeps running while the card moves host memory. */
+	if (host_ram::sample(top_.get(), ram_, 0))
+		moved = true;
 	if (moved)
 		quiet_ = DRAIN_CYCLES;
 
@@ -230,6 +235,7 @@ void Card::step()
 	for (unsigned p = 0; p < CARD_PORTS; p++)
 		drive_rx(p);
 	drive_axil();
+	host_ram::drive(top_.get(), ram_, 0);
 	for (unsigned p = 0; p < CARD_PORTS; p++)
 		set_bit(top_->m_axis_tx_tready, p, true);
 	top_->m_axis_host_tready = 1;
@@ -288,5 +294,13 @@ bool Card::csr_write(uint32_t off, uint32_t val, uint32_t *resp)
 	axil_ = Axil::WRITE;
 	axil_addr_ = off;
 	axil_wdata_ = val;
-	return run_axil(resp);
+	bool ok = run_axil(resp);
+	/*
+	 * A write may start work (a doorbell starts DMA): a few cycles more let
+	 * it show on the AXI4 master, which keeps the clock running. Part of
+	 * every write, so still a function of the host's requests only.
+	 */
+	for (unsigned i = 0; i < SETTLE_CYCLES; i++)
+		step();
+	return ok;
 }

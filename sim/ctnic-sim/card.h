@@ -16,6 +16,7 @@
 #include <vector>
 
 #include "Vctnic_top.h"
+#include "host_ram.h"
 
 class VerilatedContext;
 class VerilatedVcdC;
@@ -45,6 +46,12 @@ public:
 	void queue_rx(unsigned port, std::vector<uint8_t> frame);
 	/* irq(i) is called on each rising edge of bit i of the card's interrupt output (if it has one). */
 	void set_irq_sink(std::function<void(unsigned)> irq) { irq_sink_ = std::move(irq); }
+	/* The host RAM the card's AXI4 master reaches (device address = offset). */
+	void set_host_mem(void *base, size_t size)
+	{
+		ram_.mem = static_cast<uint8_t *>(base);
+		ram_.size = size;
+	}
 	/* Minimum cycles from one frame's first beat to the next on a port. */
 	void set_pace(uint64_t cycles) { pace_ = cycles; }
 
@@ -85,6 +92,7 @@ private:
 	VerilatedVcdC *vcd_ = nullptr;
 	Sink sink_;
 	std::function<void(unsigned)> irq_sink_;
+	host_ram::State ram_;
 	uint64_t irq_prev_ = 0;
 	uint64_t cycle_ = 0;
 	uint64_t halves_ = 0; /* half cycles since power-on, the VCD's time */

@@ -428,6 +428,7 @@ int main(int argc, char **argv)
 		return 1;
 	if (!map_host_mem(&mem, o))
 		return 1;
+	card.set_host_mem(mem.base, mem.size);
 	if ((lfd = listen_on(o.socket)) < 0) {
 		unlink(mem.path.c_str());
 		return 1;
