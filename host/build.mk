@@ -9,6 +9,9 @@ $(B)/host/%.o: host/%.c $(wildcard host/*.h) $(wildcard driver/include/*.h)
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) -c $< -o $@
 
-$(CTNICD): $(CTNICD_OBJS) $(LIBCTNIC)
+# host/ct's library by path: host/ct/build.mk (CT_LIB) is read after this file.
+CTNICD_CT_LIB := $(B)/host/ct/libctnicct.a
+
+$(CTNICD): $(CTNICD_OBJS) $(CTNICD_CT_LIB) $(LIBCTNIC)
 	@mkdir -p $(dir $@)
-	$(CC) $(LDFLAGS) -o $@ $(CTNICD_OBJS) $(LIBCTNIC) -lcjson $(LIBCTNIC_LIBS)
+	$(CC) $(LDFLAGS) -o $@ $(CTNICD_OBJS) $(CTNICD_CT_LIB) $(LIBCTNIC) -lcjson $(LIBCTNIC_LIBS)
