@@ -444,6 +444,7 @@ static void run_chain(char **argv, const char *dir, const char *tag, int with_ct
 		    (int)strlen(expect + 10) - 1, expect + 10);
 		tap(strstr(text, "\ntick      ") && strstr(text, "\nports     2 "),
 		    "ctnicctl device prints the tick counter and the capacities");
+		tap(strstr(text, "\nports on  yes") != NULL, "ctnicctl device shows the ports on once ctnicd is up");
 		tap_diag("ctnicctl device printed:");
 		for (char *l = strtok(text, "\n"); l; l = strtok(NULL, "\n"))
 			tap_diag("  %s", l);

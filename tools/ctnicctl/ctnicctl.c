@@ -132,6 +132,7 @@ static int cmd_device(const struct cli *cli, int argc, char **argv)
 		printf("id        %s (%s)\n", STR("id"), STR("id_text"));
 		printf("version   %s (%s)\n", STR("version"), STR("version_raw"));
 		printf("tick      %s\n", STR("tick_text"));
+		printf("ports on  %s\n", cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(r, "enabled")) ? "yes (CTRL.ENABLE)" : "no");
 #undef STR
 		for (size_t i = 0; i < sizeof(fields) / sizeof(fields[0]); i++) {
 			cJSON *v = cJSON_GetObjectItemCaseSensitive(r, fields[i][0]);
