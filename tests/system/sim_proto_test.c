@@ -85,6 +85,34 @@ static int ask(struct conn *c, const char *req, const char *want, char *ans, siz
 	return 1;
 }
 
+static int exit_code(char **args, char *out, size_t cap)
+{
+	int st = th_run(args, out, cap, 20000);
+
+	return st >= 0 && WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+}
+
+static void test_usage(char *sim, const char *dir)
+{
+	char out[4096], sock[128], in[160];
+	char *help[] = { sim, "--help", NULL };
+	char *nosock[] = { sim, "--pace", "10", NULL };
+	char *badport[] = { sim, "--socket", sock, "--in", "9=x.pcap", NULL };
+	char *badin[] = { sim, "--socket", sock, "--in", in, NULL };
+	char *badpace[] = { sim, "--socket", sock, "--pace", "fast", NULL };
+
+	snprintf(sock, sizeof(sock), "%s/usage.sock", dir);
+	snprintf(in, sizeof(in), "0=%s/no-such.pcap", dir);
+	tap(exit_code(help, out, sizeof(out)) == 0 && strstr(out, "usage: ctnic-sim --socket PATH") &&
+		    strstr(out, "--exit-when-done"),
+	    "ctnic-sim --help prints its options, exit 0");
+	tap(exit_code(nosock, out, sizeof(out)) == 2, "ctnic-sim without --socket exits 2");
+	tap(exit_code(badport, out, sizeof(out)) == 2, "ctnic-sim --in on a port the card does not have exits 2");
+	tap(exit_code(badpace, out, sizeof(out)) == 2, "ctnic-sim --pace with no number exits 2");
+	tap(exit_code(badin, out, sizeof(out)) == 1 && access(sock, F_OK) != 0,
+	    "ctnic-sim with an input pcap it cannot read exits 1 before listening");
+}
+
 int main(int argc, char **argv)
 {
 	char sock[128], mem[128], logf[128], ans[512], want[64];
@@ -101,6 +129,7 @@ int main(int argc, char **argv)
 		return 2;
 	}
 	dir = th_tmpdir("proto");
+	test_usage(argv[1], dir);
 	snprintf(sock, sizeof(sock), "%s/sim.sock", dir);
 	snprintf(logf, sizeof(logf), "%s/sim.log", dir);
 	char *sim_argv[] = { argv[1], "--socket", sock, "--host-mem-size", "65536", NULL };
