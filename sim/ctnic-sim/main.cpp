@@ -417,12 +417,13 @@ int main(int argc, char **argv)
 	std::vector<unsigned> irqs;
 	card.set_irq_sink([&](unsigned i) { irqs.push_back(i); });
 
-	for (unsigned p = 0; p < CARD_PORTS; p++) {
+	/* Every input is read before any output is created: a bad input leaves nothing behind. */
+	for (unsigned p = 0; p < CARD_PORTS; p++)
 		if (!o.in[p].empty() && !load_input(card, p, o.in[p]))
 			return 1;
+	for (unsigned p = 0; p < CARD_PORTS; p++)
 		if (!o.out[p].empty() && !open_dump(&out[p], o.out[p], DLT_EN10MB))
 			return 1;
-	}
 	if ((!o.host.empty() && !open_dump(&host, o.host, DLT_EN10MB)) ||
 	    (!o.host_desc.empty() && !open_dump(&host_desc, o.host_desc, DLT_PUNT)))
 		return 1;
