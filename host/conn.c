@@ -1,0 +1,125 @@
+/*
+ * conn.c - the connection table (conn.h).
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "conn.h"
+
+int ctnicd_conns_init(struct ctnicd_conns *t, uint32_t cap, uint64_t seed, char *err, size_t errlen)
+{
+	memset(t, 0, sizeof(*t));
+	if (cap == 0 || cap > CTNIC_FLOW_ID_MAX + 1u) {
+		snprintf(err, errlen, "connection table of %u entries: give 1..%u", cap, CTNIC_FLOW_ID_MAX + 1u);
+		return -EINVAL;
+	}
+	t->c = calloc(cap, sizeof(*t->c));
+	if (!t->c) {
+		snprintf(err, errlen, "connection table of %u entries: out of memory", cap);
+		return -ENOMEM;
+	}
+	t->tu = ctnic_tuples_create(cap, seed, err, errlen);
+	if (!t->tu) {
+		free(t->c);
+		t->c = NULL;
+		return -ENOMEM;
+	}
+	t->cap = cap;
+	/* Free records are linked through slot[0], lowest id first. */
+	for (uint32_t i = 0; i < cap; i++)
+		t->c[i].slot[0] = i + 1 < cap ? i + 1 : UINT32_MAX;
+	t->free_head = 0;
+	return 0;
+}
+
+void ctnicd_conns_fini(struct ctnicd_conns *t)
+{
+	ctnic_tuples_destroy(t->tu);
+	free(t->c);
+	memset(t, 0, sizeof(*t));
+}
+
+int ctnicd_conns_add(struct ctnicd_conns *t, const struct ctnic_key *orig,
+		     const struct ctnic_nat_range *dnat, const struct ctnic_nat_range *snat,
+		     uint32_t *id, struct ctnic_key *reply, char *err, size_t errlen)
+{
+	uint32_t i = t->free_head;
+	struct ctnicd_conn *c;
+	uint16_t gen;
+
+	if (i == UINT32_MAX) {
+		snprintf(err, errlen, "connection table full (%u connections)", t->cap);
+		return -ENOSPC;
+	}
+	if (ctnic_tuples_add(t->tu, orig, dnat, snat, i, reply, err, errlen) < 0)
+		return ctnic_tuples_used(t->tu, orig) ? -EEXIST : -EADDRNOTAVAIL;
+	c = &t->c[i];
+	t->free_head = c->slot[0];
+	gen = c->gen;
+	memset(c, 0, sizeof(*c));
+	c->gen = gen;
+	c->orig = *orig;
+	c->slot[0] = c->slot[1] = UINT32_MAX;
+	c->flags = CTNICD_CONN_USED;
+	t->used++;
+	*id = i;
+	return 0;
+}
+
+void ctnicd_conns_del(struct ctnicd_conns *t, uint32_t id)
+{
+	struct ctnicd_conn *c;
+
+	if (id >= t->cap || !(t->c[id].flags & CTNICD_CONN_USED))
+		return;
+	c = &t->c[id];
+	ctnic_tuples_remove(t->tu, &c->orig);
+	c->flags = 0;
+	c->gen++;
+	c->slot[0] = t->free_head;
+	t->free_head = id;
+	t->used--;
+}
+
+bool ctnicd_conns_find(const struct ctnicd_conns *t, const struct ctnic_key *k, uint32_t *id,
+		       enum ctnic_dir *dir)
+{
+	return ctnic_tuples_lookup(t->tu, k, id, dir, NULL, NULL);
+}
+
+struct ctnic_key ctnicd_conns_key(const struct ctnicd_conns *t, uint32_t id, enum ctnic_dir dir)
+{
+	struct ctnic_key reply = { 0 };
+
+	if (dir == CTNIC_DIR_ORIGINAL)
+		return t->c[id].orig;
+	ctnic_tuples_lookup(t->tu, &t->c[id].orig, NULL, NULL, NULL, &reply);
+	return reply;
+}
+
+bool ctnicd_conns_live(const struct ctnicd_conns *t, uint32_t id, uint16_t gen)
+{
+	return id < t->cap && (t->c[id].flags & CTNICD_CONN_USED) && t->c[id].gen == gen;
+}
+
+uint32_t ctnicd_conns_early_drop(struct ctnicd_conns *t, uint32_t budget)
+{
+	for (uint32_t n = 0; n < budget && n < t->cap; n++) {
+		uint32_t i = t->drop_cursor;
+		const struct ctnicd_conn *c = &t->c[i];
+		bool ok;
+
+		t->drop_cursor = i + 1 < t->cap ? i + 1 : 0;
+		if (!(c->flags & CTNICD_CONN_USED))
+			continue;
+		if (c->orig.proto == 6)
+			ok = ctnic_tcp_can_early_drop(&c->tcp);
+		else
+			ok = !(c->flags & CTNICD_CONN_ASSURED);
+		if (ok)
+			return i;
+	}
+	return UINT32_MAX;
+}
