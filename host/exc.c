@@ -296,6 +296,11 @@ static void create(struct ctnicd_core *c, unsigned in_port, uint8_t *f, size_t l
 	}
 	if (sn.manip == CTNIC_NAT_MANIP_SRC)
 		sr = &sn.range;
+	/* A packet that dies here makes no connection (Linux drops it before confirming one). */
+	if (nh[0].port != CTNICD_HOST_PORT && !from_host && p->ttl <= 1) {
+		time_exceeded(c, in_port, f, p);
+		return;
+	}
 	while ((rc = ctnicd_conns_add(&c->conns, &p->key, dr, sr, &id, &reply, err, sizeof(err))) == -ENOSPC) {
 		uint32_t victim = ctnicd_conns_early_drop(&c->conns, EARLY_DROP_BUDGET);
 
