@@ -463,7 +463,8 @@ int main(int argc, char **argv)
 		if (pfd[1].revents & POLLIN) {
 			int cfd = accept4(lfd, nullptr, nullptr, SOCK_CLOEXEC);
 			if (cfd >= 0 && clients.size() >= MAX_CLIENTS) {
-				send_all(cfd, "ERR busy too many clients\n");
+				send_all(cfd, std::string("ERR ") + CTNIC_SIM_ERR_BUSY + " too many clients (" +
+						      std::to_string(MAX_CLIENTS) + "): try again when one has left\n");
 				close(cfd);
 			} else if (cfd >= 0) {
 				clients.push_back(Client{ cfd, {}, false, {} });

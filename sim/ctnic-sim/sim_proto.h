@@ -39,6 +39,7 @@
 #define CTNIC_SIM_ERR_RANGE   "range"    /* offset not 4-byte aligned or outside BAR0 */
 #define CTNIC_SIM_ERR_BUS     "bus"      /* the RTL did not answer the AXI4-Lite access */
 #define CTNIC_SIM_ERR_LONG    "long"     /* line longer than CTNIC_SIM_LINE_MAX; it was discarded */
+#define CTNIC_SIM_ERR_BUSY    "busy"     /* too many clients: sent once, then the connection is closed */
 
 /* Interrupt vectors a client can be told about (bits of the card's irq output). */
 #define CTNIC_SIM_IRQ_VECTORS 8
