@@ -433,9 +433,18 @@ static void icmp_error(struct ctnicd_core *c, unsigned in_port, uint8_t *f, size
 
 	if (ctnicd_icmp_inner(f, p, &inner) < 0 ||
 	    !ctnic_tuples_icmp_inner(c->conns.tu, &inner, &id, &dir, &inner_out)) {
+		/*
+		 * About nothing live: dropped if a rule covers the error, the quoted
+		 * packet, or the quote turned around (the direction the error travels:
+		 * a DNAT target's error about an ended connection).
+		 */
+		struct ctnic_key back;
+
 		if (ctnic_nat_covers(c->conf->nat, &p->key, in_if, &c->env, NULL) != CTNIC_NAT_COVER_NONE ||
 		    ctnicd_icmp_inner(f, p, &inner) < 0 ||
-		    ctnic_nat_covers(c->conf->nat, &inner, NULL, &c->env, NULL) != CTNIC_NAT_COVER_NONE) {
+		    ctnic_nat_covers(c->conf->nat, &inner, NULL, &c->env, NULL) != CTNIC_NAT_COVER_NONE ||
+		    (back = ctnic_tuple_invert(&inner),
+		     ctnic_nat_covers(c->conf->nat, &back, in_if, &c->env, NULL) != CTNIC_NAT_COVER_NONE)) {
 			c->st.icmp_err_dropped++;
 			return;
 		}
