@@ -208,6 +208,23 @@ int main(int argc, char **argv)
 	tap(ask(&a, "R 0\n", want, NULL, 0), "a client that floods requests and never reads answers does not stall another");
 	close(hog.fd);
 
+	/* Sixteen clients at most: the seventeenth is told busy, and a place frees when one leaves. */
+	struct conn many[15];
+	int opened = 0;
+	for (int i = 0; i < 15; i++)
+		if (conn_open(&many[i], sock) == 0 && ask(&many[i], "HELLO 1\n", "OK", NULL, 0))
+			opened++;
+	struct conn extra;
+	ok = opened == 15 && conn_open(&extra, sock) == 0 && conn_line(&extra, ans, sizeof(ans)) == 0 &&
+	     !strncmp(ans, "ERR " CTNIC_SIM_ERR_BUSY " ", 9);
+	close(extra.fd);
+	for (int i = 0; i < 15; i++)
+		close(many[i].fd);
+	usleep(200000);
+	tap(ok && conn_open(&extra, sock) == 0 && ask(&extra, "HELLO 1\n", "OK", NULL, 0),
+	    "a seventeenth client is told busy; once others leave, a new one is served");
+	close(extra.fd);
+
 	/* Random lines: each newline-terminated line gets exactly one answer. */
 	tap_diag("random lines with seed %u (replay: %s %s %u)", seed, argv[0], argv[1], seed);
 	srand(seed);
