@@ -26,8 +26,7 @@ static int fail(char *err, size_t errlen, int rc, const char *what, struct ctnic
 	return rc;
 }
 
-/* What a configuration gives the core: interfaces, MACs, timeouts in ticks, neighbours, late rule. */
-static void apply_conf(struct ctnicd_core *c)
+void ctnicd_core_apply(struct ctnicd_core *c)
 {
 	struct ctnic_conf *cf = c->conf;
 
@@ -98,7 +97,7 @@ int ctnicd_core_create(struct ctnicd_core **cp, struct ctnic_dev *dev, struct ct
 		fail(err, errlen, rc, "programming the card", dev);
 		goto fail;
 	}
-	apply_conf(c);
+	ctnicd_core_apply(c);
 	*cp = c;
 	return 0;
 fail:
@@ -139,7 +138,7 @@ int ctnicd_core_reload(struct ctnicd_core *c, struct ctnic_conf *conf, char *err
 	ctnic_conf_free(c->conf);
 	c->conf = conf;
 	ctnic_linger_set_time(c->linger, (uint64_t)conf->linger_sec * c->ticks_per_sec);
-	apply_conf(c);
+	ctnicd_core_apply(c);
 	return 0;
 }
 

@@ -121,6 +121,12 @@ void ctnicd_core_host_stack(struct ctnicd_core *c, ctnicd_host_tx_fn *fn, void *
  */
 int ctnicd_core_reload(struct ctnicd_core *c, struct ctnic_conf *conf, char *err, size_t errlen);
 
+/*
+ * Derives what the core runs with from c->conf (interfaces, MACs, timeouts
+ * in ticks, static neighbours, the late rule): after c->conf->ct changed.
+ */
+void ctnicd_core_apply(struct ctnicd_core *c);
+
 /* Handles every punted frame in the ring, then submits the commands and flushes the inject ring. */
 int ctnicd_core_punts(struct ctnicd_core *c);
 /* One punted frame (tests call it with frames of their own). */

@@ -1,0 +1,259 @@
+/*
+ * test_daemon_ctl.c - ctnicd's control requests (host/ctlcmd.c) against a
+ * live core on the model: card: conn list with its filters, conn delete by
+ * tuple and filter, conn flush, stats, timeout get/set/list; malformed and
+ * garbled requests (seeded: `test_daemon_ctl SEED` replays) each get one
+ * answer and change nothing.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <cmocka.h>
+
+#include "cases.h"
+#include "ctlcmd.h"
+
+#define SYN 0x02
+#define ACK 0x10
+
+static uint64_t seed;
+
+struct fx {
+	struct gw g;
+	struct ctnicd_daemon d;
+};
+
+static cJSON *ask(struct fx *x, const char *line)
+{
+	char *a = ctnicd_ctl_answer(ctnicd_commands, &x->d, line);
+	cJSON *j;
+
+	assert_non_null(a);
+	assert_null(strchr(a, '\n'));
+	j = cJSON_Parse(a);
+	free(a);
+	assert_non_null(j);
+	assert_true(cJSON_IsBool(cJSON_GetObjectItemCaseSensitive(j, "ok")));
+	return j;
+}
+
+static bool ok(const cJSON *j)
+{
+	return cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(j, "ok"));
+}
+
+static const cJSON *result(const cJSON *j, const char *name)
+{
+	return cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(j, "result"), name);
+}
+
+static int count(struct fx *x, const char *line)
+{
+	cJSON *j = ask(x, line);
+	int n;
+
+	if (!ok(j))
+		fail_msg("%s: %s", line, cJSON_GetObjectItemCaseSensitive(j, "error")->valuestring);
+	n = result(j, "count")->valueint;
+	cJSON_Delete(j);
+	return n;
+}
+
+/* Two SNAT connections: one established, one only a SYN. */
+static int setup(void **state)
+{
+	const struct nat_case *k = &nat_cases[1];
+	struct nat_case c = *k;
+	struct fx *x = calloc(1, sizeof(*x));
+
+	case_open(&x->g, k, "");
+	x->d = (struct ctnicd_daemon){ .dev = x->g.dev, .core = x->g.core };
+	c2s(&x->g, &c, SYN);
+	s2c(&x->g, &c, SYN | ACK);
+	c2s(&x->g, &c, ACK);
+	c.c_port = c.c_port_out = 40001;
+	c2s(&x->g, &c, SYN);
+	*state = x;
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	struct fx *x = *state;
+
+	gw_close(&x->g);
+	free(x);
+	return 0;
+}
+
+static void test_conn_list_shows_both_tuples_state_timeout_and_flags(void **state)
+{
+	struct fx *x = *state;
+	cJSON *j = ask(x, "{\"cmd\":\"conn list\",\"state\":\"ESTABLISHED\"}");
+	const cJSON *c, *flags;
+
+	assert_true(ok(j));
+	assert_int_equal(result(j, "count")->valueint, 1);
+	c = cJSON_GetArrayItem(result(j, "conns"), 0);
+	assert_string_equal(cJSON_GetObjectItem(c, "state")->valuestring, "ESTABLISHED");
+	assert_string_equal(cJSON_GetObjectItem(cJSON_GetObjectItem(c, "orig"), "src")->valuestring, "192.0.2.10");
+	assert_string_equal(cJSON_GetObjectItem(cJSON_GetObjectItem(c, "reply"), "dst")->valuestring, "203.0.113.5");
+	assert_int_equal(cJSON_GetObjectItem(c, "timeout")->valueint, 432000);
+	assert_true(cJSON_IsTrue(cJSON_GetObjectItem(c, "in_card")));
+	flags = cJSON_GetObjectItem(c, "flags");
+	assert_string_equal(cJSON_GetArrayItem(flags, 0)->valuestring, "ASSURED");
+	/* The card counted what hit the flow: the ACK (punted: action host) and the SYN-ACK (punted: flags). */
+	assert_int_equal(cJSON_GetObjectItem(c, "packets")->valueint, 1);
+	assert_int_equal(cJSON_GetObjectItem(c, "reply_packets")->valueint, 1);
+	cJSON_Delete(j);
+	assert_int_equal(count(x, "{\"cmd\":\"conn list\"}"), 2);
+	assert_int_equal(count(x, "{\"cmd\":\"conn list\",\"addr\":\"203.0.113.5\"}"), 2);
+	assert_int_equal(count(x, "{\"cmd\":\"conn list\",\"addr\":\"192.0.2.99\"}"), 0);
+	assert_int_equal(count(x, "{\"cmd\":\"conn list\",\"port\":40001}"), 1);
+	assert_int_equal(count(x, "{\"cmd\":\"conn list\",\"proto\":\"udp\"}"), 0);
+	assert_int_equal(count(x, "{\"cmd\":\"conn list\",\"state\":\"syn_sent\"}"), 1);
+}
+
+static void test_conn_delete_by_tuple_then_flush(void **state)
+{
+	struct fx *x = *state;
+	cJSON *j;
+
+	/* The reply tuple names the connection as well as the original. */
+	j = ask(x, "{\"cmd\":\"conn delete\",\"proto\":\"tcp\",\"src\":\"198.51.100.30\",\"dst\":\"203.0.113.5\","
+		   "\"sport\":80,\"dport\":40001}");
+	assert_true(ok(j));
+	assert_int_equal(result(j, "deleted")->valueint, 1);
+	cJSON_Delete(j);
+	assert_int_equal(count(x, "{\"cmd\":\"conn list\"}"), 1);
+	j = ask(x, "{\"cmd\":\"conn delete\"}");
+	assert_false(ok(j)); /* no accidental flush */
+	cJSON_Delete(j);
+	j = ask(x, "{\"cmd\":\"conn flush\"}");
+	assert_int_equal(result(j, "deleted")->valueint, 1);
+	cJSON_Delete(j);
+	assert_int_equal(count(x, "{\"cmd\":\"conn list\"}"), 0);
+	assert_int_equal(x->g.core->place.used, 0);
+	/* A deleted connection's late packet still leaves translated (its binding lingers). */
+	c2s(&x->g, &nat_cases[1], ACK);
+	assert_int_equal(x->g.leaks, 0);
+}
+
+static void test_stats_count_daemon_and_card(void **state)
+{
+	struct fx *x = *state;
+	cJSON *j = ask(x, "{\"cmd\":\"stats\"}");
+	const cJSON *dm = result(j, "daemon"), *card = result(j, "card");
+
+	assert_true(ok(j));
+	assert_int_equal(cJSON_GetObjectItem(dm, "conn_new")->valueint, 2);
+	assert_int_equal(cJSON_GetObjectItem(dm, "installs")->valueint, 2);
+	assert_int_equal(cJSON_GetObjectItem(cJSON_GetObjectItem(dm, "table"), "connections")->valueint, 2);
+	assert_int_equal(cJSON_GetObjectItem(cJSON_GetObjectItem(dm, "table"), "key_slots_used")->valueint, 4);
+	assert_int_equal(cJSON_GetObjectItem(cJSON_GetObjectItem(dm, "punt"), "miss")->valueint, 2);
+	assert_int_equal(cJSON_GetObjectItem(cJSON_GetObjectItem(card, "punt"), "miss")->valueint, 2);
+	assert_int_equal(cJSON_GetArraySize(cJSON_GetObjectItem(card, "ports")), 3);
+	cJSON_Delete(j);
+}
+
+static void test_timeouts_by_sysctl_name(void **state)
+{
+	struct fx *x = *state;
+	cJSON *j;
+
+	j = ask(x, "{\"cmd\":\"timeout set\",\"name\":\"net.netfilter.nf_conntrack_tcp_timeout_close_wait\",\"value\":30}");
+	assert_true(ok(j));
+	cJSON_Delete(j);
+	j = ask(x, "{\"cmd\":\"timeout get\",\"name\":\"nf_conntrack_tcp_timeout_close_wait\"}");
+	assert_int_equal(result(j, "value")->valueint, 30);
+	cJSON_Delete(j);
+	assert_int_equal(x->g.core->timeout[CTNIC_TC_TCP_CLOSE_WAIT], 30 * x->g.core->ticks_per_sec);
+	static const char *bad[] = {
+		"{\"cmd\":\"timeout set\",\"name\":\"nf_conntrack_tcp_timeout_close_wait\",\"value\":-1}",
+		"{\"cmd\":\"timeout set\",\"name\":\"nf_conntrack_tcp_timeout_close_wait\",\"value\":0}",
+		"{\"cmd\":\"timeout set\",\"name\":\"nf_conntrack_tcp_timeout_close_wait\",\"value\":1.5}",
+		"{\"cmd\":\"timeout set\",\"name\":\"nf_conntrack_tcp_timeout_close_wait\"}",
+		"{\"cmd\":\"timeout set\",\"name\":\"nf_conntrack_bogus\",\"value\":3}",
+		"{\"cmd\":\"timeout get\",\"name\":7}",
+	};
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		j = ask(x, bad[i]);
+		if (ok(j))
+			fail_msg("accepted: %s", bad[i]);
+		assert_true(strlen(cJSON_GetObjectItem(j, "error")->valuestring) > 10);
+		cJSON_Delete(j);
+	}
+	j = ask(x, "{\"cmd\":\"timeout list\"}");
+	assert_int_equal(result(j, "nf_conntrack_tcp_timeout_close_wait")->valueint, 30);
+	assert_int_equal(result(j, "nf_conntrack_udp_timeout")->valueint, 30);
+	cJSON_Delete(j);
+}
+
+/* Malformed requests: an error each, the table untouched. */
+static void test_garbled_requests_are_refused_and_harm_nothing(void **state)
+{
+	struct fx *x = *state;
+	static const char *bad[] = {
+		"", "{", "[]", "null", "{\"cmd\":7}", "{\"cmd\":\"conn\"}", "{\"cmd\":\"conn list\",\"addr\":7}",
+		"{\"cmd\":\"conn list\",\"addr\":\"300.1.1.1\"}", "{\"cmd\":\"conn list\",\"port\":70000}",
+		"{\"cmd\":\"conn list\",\"port\":\"80\"}", "{\"cmd\":\"conn list\",\"proto\":\"sctp\"}",
+		"{\"cmd\":\"conn list\",\"state\":\"HAPPY\"}", "{\"cmd\":\"conn delete\",\"src\":\"192.0.2.10\"}",
+		"{\"cmd\":\"conn delete\",\"proto\":[1,2]}", "{\"cmd\":\"stats\",\"x\":{\"y\":[]}}\x01",
+	};
+	char line[256];
+	uint64_t s = seed;
+	cJSON *j;
+
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		j = ask(x, bad[i]);
+		if (i < 14 && ok(j))
+			fail_msg("accepted: %s", bad[i]);
+		cJSON_Delete(j);
+	}
+	/* Seeded noise: random bytes, and real commands with random bytes spliced in. */
+	for (int i = 0; i < 2000; i++) {
+		size_t n;
+
+		s ^= s << 13, s ^= s >> 7, s ^= s << 17;
+		if (i & 1) {
+			n = 1 + s % (sizeof(line) - 1);
+			for (size_t b = 0; b < n - 1; b++) {
+				s ^= s << 13, s ^= s >> 7, s ^= s << 17;
+				line[b] = (char)(1 + s % 255);
+			}
+			line[n - 1] = '\0';
+		} else {
+			snprintf(line, sizeof(line), "{\"cmd\":\"conn %s\",\"%s\":%s}", s % 3 ? "list" : "delete",
+				 (const char *[]){ "addr", "port", "proto", "state", "src", "sport" }[s % 6],
+				 (const char *[]){ "1", "\"x\"", "null", "[]", "{}", "-5", "1e99", "\"tcp\"" }[(s >> 8) % 8]);
+		}
+		j = ask(x, line);
+		cJSON_Delete(j);
+	}
+	assert_int_equal(count(x, "{\"cmd\":\"conn list\"}"), 2);
+	assert_int_equal(x->g.core->conns.used, 2);
+}
+
+int main(int argc, char **argv)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(test_conn_list_shows_both_tuples_state_timeout_and_flags, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_conn_delete_by_tuple_then_flush, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_stats_count_daemon_and_card, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_timeouts_by_sysctl_name, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_garbled_requests_are_refused_and_harm_nothing, setup, teardown),
+	};
+	const char *s = argc > 1 ? argv[1] : getenv("CTNIC_SEED");
+
+	seed = s ? strtoull(s, NULL, 0) : (uint64_t)time(NULL);
+	if (!seed)
+		seed = 1;
+	printf("# seed %llu (replay: %s %llu)\n", (unsigned long long)seed, argv[0], (unsigned long long)seed);
+	return cmocka_run_group_tests_name("daemon_ctl", tests, NULL, NULL);
+}
