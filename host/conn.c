@@ -68,6 +68,53 @@ int ctnicd_conns_add(struct ctnicd_conns *t, const struct ctnic_key *orig,
 	return 0;
 }
 
+int ctnicd_conns_add_at(struct ctnicd_conns *t, uint32_t id, const struct ctnic_key *orig,
+			const struct ctnic_key *reply, char *err, size_t errlen)
+{
+	struct ctnic_key out = ctnic_tuple_invert(reply), got;
+	struct ctnic_nat_range dr = { .min_addr = out.daddr, .max_addr = out.daddr, .map_ips = true,
+				      .min_port = out.dport, .max_port = out.dport, .map_ports = true };
+	struct ctnic_nat_range sr = { .min_addr = out.saddr, .max_addr = out.saddr, .map_ips = true,
+				      .min_port = out.sport, .max_port = out.sport, .map_ports = true };
+	bool dn = out.daddr != orig->daddr || out.dport != orig->dport;
+	bool sn = out.saddr != orig->saddr || out.sport != orig->sport;
+	struct ctnicd_conn *c;
+	uint16_t gen;
+
+	if (id >= t->cap || (t->c[id].flags & CTNICD_CONN_USED)) {
+		snprintf(err, errlen, "flow id %u: beyond the table or taken twice", id);
+		return -EINVAL;
+	}
+	if (orig->proto == 1)
+		dr.map_ports = false; /* an echo's destination has no port */
+	if (ctnic_tuples_add(t->tu, orig, dn ? &dr : NULL, sn ? &sr : NULL, id, &got, err, errlen) < 0)
+		return -EEXIST;
+	if (!ctnic_key_equal(&got, reply)) {
+		ctnic_tuples_remove(t->tu, orig);
+		snprintf(err, errlen, "flow id %u: its reply key cannot be bound again (taken by another)", id);
+		return -EEXIST;
+	}
+	c = &t->c[id];
+	gen = c->gen;
+	memset(c, 0, sizeof(*c));
+	c->gen = gen;
+	c->orig = *orig;
+	c->slot[0] = c->slot[1] = UINT32_MAX;
+	c->flags = CTNICD_CONN_USED;
+	t->used++;
+	return 0;
+}
+
+void ctnicd_conns_relink(struct ctnicd_conns *t)
+{
+	t->free_head = UINT32_MAX;
+	for (uint32_t i = t->cap; i-- > 0;)
+		if (!(t->c[i].flags & CTNICD_CONN_USED)) {
+			t->c[i].slot[0] = t->free_head;
+			t->free_head = i;
+		}
+}
+
 void ctnicd_conns_del(struct ctnicd_conns *t, uint32_t id)
 {
 	struct ctnicd_conn *c;

@@ -25,6 +25,7 @@
 #define CTNICD_CONN_ASSURED  0x10u /* Linux's IPS_ASSURED (UDP: seen_reply and a later packet) */
 #define CTNICD_CONN_LOCAL0   0x20u /* the original direction goes to the host stack */
 #define CTNICD_CONN_LOCAL1   0x40u /* the reply direction goes to the host stack */
+#define CTNICD_CONN_STATIC   0x80u /* a static flow of the configuration: never expires */
 
 struct ctnicd_conn {
 	struct ctnic_key orig;       /* the original tuple (the reply key is in the tuple set) */
@@ -58,6 +59,15 @@ void ctnicd_conns_fini(struct ctnicd_conns *t);
 int ctnicd_conns_add(struct ctnicd_conns *t, const struct ctnic_key *orig,
 		     const struct ctnic_nat_range *dnat, const struct ctnic_nat_range *snat,
 		     uint32_t *id, struct ctnic_key *reply, char *err, size_t errlen);
+
+/*
+ * Re-creates a connection at a given id with a given reply key (a daemon
+ * reading the card's table back): the binding is forced to that reply.
+ * The free list is not kept: call ctnicd_conns_relink() after the last one.
+ */
+int ctnicd_conns_add_at(struct ctnicd_conns *t, uint32_t id, const struct ctnic_key *orig,
+			const struct ctnic_key *reply, char *err, size_t errlen);
+void ctnicd_conns_relink(struct ctnicd_conns *t);
 
 /* Ends connection id: its keys leave the tuple set, its generation moves on. */
 void ctnicd_conns_del(struct ctnicd_conns *t, uint32_t id);

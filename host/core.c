@@ -303,7 +303,8 @@ int ctnicd_core_timer(struct ctnicd_core *c, uint32_t budget)
 		struct ctnicd_conn *cn = &c->conns.c[id];
 
 		c->sweep = id + 1 < c->conns.cap ? id + 1 : 0;
-		if (!(cn->flags & CTNICD_CONN_USED) || age(c, cn->last_seen) < c->timeout[cn->tclass])
+		if (!(cn->flags & CTNICD_CONN_USED) || (cn->flags & CTNICD_CONN_STATIC) ||
+		    age(c, cn->last_seen) < c->timeout[cn->tclass])
 			continue;
 		if (cn->flags & CTNICD_CONN_IN_CARD) {
 			struct ctnic_flow f;

@@ -157,6 +157,14 @@ void ctnicd_conn_end(struct ctnicd_core *c, uint32_t id, uint16_t gen, bool card
 /* An expiry (the card's event, or the daemon's own sweep). */
 void ctnicd_conn_expired(struct ctnicd_core *c, uint32_t id, uint16_t gen, bool card_gone);
 
+/*
+ * A static flow (a `flow SPEC` line, docs/daemon.md): a connection with
+ * the spec's translation and next hops that never expires. 0, or -1 with err.
+ */
+struct ctnicd_flow_spec;
+int ctnicd_core_static(struct ctnicd_core *c, const struct ctnicd_flow_spec *spec, uint32_t *id,
+		       char *err, size_t errlen);
+
 /* Reads the card's tick into c->now. */
 int ctnicd_core_clock(struct ctnicd_core *c);
 

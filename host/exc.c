@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "core.h"
+#include "install.h"
 #include "ctnic_model.h"
 #include "pkt.h"
 #include "route.h"
@@ -589,4 +590,43 @@ int ctnicd_core_punts(struct ctnicd_core *c)
 	ctnicd_core_commit(c);
 	ctnicd_core_flush(c);
 	return rc < 0 ? rc : 0;
+}
+
+int ctnicd_core_static(struct ctnicd_core *c, const struct ctnicd_flow_spec *spec, uint32_t *id,
+		       char *err, size_t errlen)
+{
+	struct ctnic_nat_range dr = { 0 }, sr = { 0 };
+	struct ctnic_nexthop nh[2] = { spec->nh[0], spec->nh[1] };
+	struct ctnicd_conn *cn;
+	struct ctnic_key reply;
+	int rc;
+
+	for (int d = 0; d < 2; d++)
+		if (nh[d].port >= c->info.ports) {
+			snprintf(err, errlen, "%s port %u does not exist: this card has ports 0..%u",
+				 d ? "reply-out" : "out", nh[d].port, c->info.ports - 1);
+			return -1;
+		}
+	dr = (struct ctnic_nat_range){ .min_addr = spec->dnat_addr, .max_addr = spec->dnat_addr, .map_ips = true,
+				       .min_port = spec->dnat_to, .max_port = spec->dnat_to, .map_ports = spec->dnat_port };
+	sr = (struct ctnic_nat_range){ .min_addr = spec->snat_addr, .max_addr = spec->snat_addr, .map_ips = true,
+				       .min_port = spec->snat_to, .max_port = spec->snat_to, .map_ports = spec->snat_port };
+	rc = ctnicd_conns_add(&c->conns, &spec->orig, spec->dnat ? &dr : NULL, spec->snat ? &sr : NULL, id, &reply,
+			      err, errlen);
+	if (rc < 0)
+		return -1;
+	cn = &c->conns.c[*id];
+	cn->flags |= CTNICD_CONN_STATIC | CTNICD_CONN_ASSURED | CTNICD_CONN_REPLIED;
+	cn->tclass = spec->tclass;
+	cn->tcp.state = CTNIC_TCP_ESTABLISHED;
+	cn->last_seen = (uint32_t)c->now;
+	install(c, *id, nh);
+	ctnicd_core_commit(c);
+	if (!(cn->flags & CTNICD_CONN_IN_CARD)) {
+		snprintf(err, errlen, "no room in the card for it (key buckets or next hops full)%s%s",
+			 c->err[0] ? ": " : "", c->err);
+		ctnicd_conns_del(&c->conns, *id);
+		return -1;
+	}
+	return 0;
 }
