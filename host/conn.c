@@ -41,13 +41,25 @@ void ctnicd_conns_fini(struct ctnicd_conns *t)
 	memset(t, 0, sizeof(*t));
 }
 
+/* Record id becomes a fresh connection of orig; its generation goes on. */
+static void take(struct ctnicd_conns *t, uint32_t id, const struct ctnic_key *orig)
+{
+	struct ctnicd_conn *c = &t->c[id];
+	uint16_t gen = c->gen;
+
+	memset(c, 0, sizeof(*c));
+	c->gen = gen;
+	c->orig = *orig;
+	c->slot[0] = c->slot[1] = UINT32_MAX;
+	c->flags = CTNICD_CONN_USED;
+	t->used++;
+}
+
 int ctnicd_conns_add(struct ctnicd_conns *t, const struct ctnic_key *orig,
 		     const struct ctnic_nat_range *dnat, const struct ctnic_nat_range *snat,
 		     uint32_t *id, struct ctnic_key *reply, char *err, size_t errlen)
 {
 	uint32_t i = t->free_head;
-	struct ctnicd_conn *c;
-	uint16_t gen;
 
 	if (i == UINT32_MAX) {
 		snprintf(err, errlen, "connection table full (%u connections)", t->cap);
@@ -55,15 +67,8 @@ int ctnicd_conns_add(struct ctnicd_conns *t, const struct ctnic_key *orig,
 	}
 	if (ctnic_tuples_add(t->tu, orig, dnat, snat, i, reply, err, errlen) < 0)
 		return ctnic_tuples_used(t->tu, orig) ? -EEXIST : -EADDRNOTAVAIL;
-	c = &t->c[i];
-	t->free_head = c->slot[0];
-	gen = c->gen;
-	memset(c, 0, sizeof(*c));
-	c->gen = gen;
-	c->orig = *orig;
-	c->slot[0] = c->slot[1] = UINT32_MAX;
-	c->flags = CTNICD_CONN_USED;
-	t->used++;
+	t->free_head = t->c[i].slot[0];
+	take(t, i, orig);
 	*id = i;
 	return 0;
 }
@@ -78,8 +83,6 @@ int ctnicd_conns_add_at(struct ctnicd_conns *t, uint32_t id, const struct ctnic_
 				      .min_port = out.sport, .max_port = out.sport, .map_ports = true };
 	bool dn = out.daddr != orig->daddr || out.dport != orig->dport;
 	bool sn = out.saddr != orig->saddr || out.sport != orig->sport;
-	struct ctnicd_conn *c;
-	uint16_t gen;
 
 	if (id >= t->cap || (t->c[id].flags & CTNICD_CONN_USED)) {
 		snprintf(err, errlen, "flow id %u: beyond the table or taken twice", id);
@@ -94,14 +97,7 @@ int ctnicd_conns_add_at(struct ctnicd_conns *t, uint32_t id, const struct ctnic_
 		snprintf(err, errlen, "flow id %u: its reply key cannot be bound again (taken by another)", id);
 		return -EEXIST;
 	}
-	c = &t->c[id];
-	gen = c->gen;
-	memset(c, 0, sizeof(*c));
-	c->gen = gen;
-	c->orig = *orig;
-	c->slot[0] = c->slot[1] = UINT32_MAX;
-	c->flags = CTNICD_CONN_USED;
-	t->used++;
+	take(t, id, orig);
 	return 0;
 }
 

@@ -15,6 +15,7 @@ static cJSON *cmd_device(void *ctx, const cJSON *req, char *err, size_t errlen)
 	struct ctnicd_daemon *d = ctx;
 	struct ctnic_dev_info i;
 	char id[5], ver[16], hex[24];
+	uint32_t st;
 	cJSON *r;
 
 	(void)req;
@@ -48,6 +49,13 @@ static cJSON *cmd_device(void *ctx, const cJSON *req, char *err, size_t errlen)
 	cJSON_AddNumberToObject(r, "flows", i.flows);
 	cJSON_AddNumberToObject(r, "nexthops", i.nexthops);
 	cJSON_AddNumberToObject(r, "classes", i.classes);
+	/* Whether the ports take frames: the first thing to look at when nothing flows. */
+	if (ctnic_csr_read(d->dev, CTNIC_REG_STATUS, &st) < 0) {
+		snprintf(err, errlen, "%s", ctnic_last_error(d->dev));
+		cJSON_Delete(r);
+		return NULL;
+	}
+	cJSON_AddBoolToObject(r, "enabled", (st & CTNIC_STATUS_ENABLED_MASK) != 0);
 	return r;
 }
 

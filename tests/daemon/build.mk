@@ -14,3 +14,18 @@ $(DAEMON_TEST_BINS): $(B)/tests/daemon/%: $(B)/tests/daemon/%.o $(DAEMON_TEST_LI
 
 TEST_BINS  += $(DAEMON_TEST_BINS)
 TEST_PROGS += $(DAEMON_TEST_BINS)
+
+# `make bench` (plain optimised build): daemon_new_conn_per_s and
+# daemon_bytes_per_conn (docs/daemon.md "Numbers"). BENCH_DAEMON_ARGS=N
+# sets the connection count (default 100000).
+BENCH_DAEMON := $(B)/tests/daemon/bench_daemon
+ALL_BINS += $(BENCH_DAEMON)
+
+$(BENCH_DAEMON): $(B)/tests/daemon/bench_daemon.o $(DAEMON_TEST_LIB) $(CTNICD_LIB) $(CT_LIB) $(LIBCTNIC)
+	$(CC) $(LDFLAGS) -o $@ $< $(DAEMON_TEST_LIB) $(CTNICD_LIBS) -lcmocka
+
+.PHONY: bench bench-daemon
+bench: bench-daemon
+bench-daemon:
+	@$(MAKE) --no-print-directory $(BENCH_DAEMON) >/dev/null
+	@$(BENCH_DAEMON) $(BENCH_DAEMON_ARGS)

@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include <cmocka.h>
 
@@ -159,4 +160,16 @@ bool gw_any_addr(const struct gw *g, unsigned port, uint32_t addr, bool src)
 		if (g->out[i].port == port && ip_at(g->out[i].f, g->out[i].len, src) == addr)
 			return true;
 	return false;
+}
+
+uint64_t gw_seed(int argc, char **argv)
+{
+	const char *s = argc > 1 ? argv[1] : getenv("CTNIC_SEED");
+	uint64_t seed = s ? strtoull(s, NULL, 0) : (uint64_t)time(NULL);
+
+	if (!seed)
+		seed = 1; /* xorshift needs a state other than 0 */
+	printf("# seed %llu (replay: %s %llu)\n", (unsigned long long)seed, argv[0], (unsigned long long)seed);
+	fflush(stdout);
+	return seed;
 }

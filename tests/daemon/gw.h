@@ -52,6 +52,9 @@ extern const uint8_t gw_mac_lan[6], gw_mac_wan[6], gw_mac_client[6], gw_mac_serv
 	"neighbour 192.0.2.10 02:00:00:00:00:0a\n" \
 	"neighbour 192.0.2.20 02:00:00:00:00:14\n"
 
+/* A random test's seed: argv[1], else $CTNIC_SEED, else the time; printed with how to replay it. */
+uint64_t gw_seed(int argc, char **argv);
+
 /* Opens model:URI_ARGS with conf_text; fails the test on error. */
 void gw_open(struct gw *g, const char *model_uri, const char *conf_text);
 void gw_close(struct gw *g);

@@ -12,7 +12,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include <cmocka.h>
 
@@ -249,11 +248,6 @@ int main(int argc, char **argv)
 		cmocka_unit_test_setup_teardown(test_timeouts_by_sysctl_name, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_garbled_requests_are_refused_and_harm_nothing, setup, teardown),
 	};
-	const char *s = argc > 1 ? argv[1] : getenv("CTNIC_SEED");
-
-	seed = s ? strtoull(s, NULL, 0) : (uint64_t)time(NULL);
-	if (!seed)
-		seed = 1;
-	printf("# seed %llu (replay: %s %llu)\n", (unsigned long long)seed, argv[0], (unsigned long long)seed);
+	seed = gw_seed(argc, argv);
 	return cmocka_run_group_tests_name("daemon_ctl", tests, NULL, NULL);
 }

@@ -13,7 +13,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include <cmocka.h>
 
@@ -154,11 +153,6 @@ int main(int argc, char **argv)
 		cmocka_unit_test(test_cuckoo_moves_keep_every_key_findable),
 		cmocka_unit_test(test_restarted_daemon_reads_the_card_back),
 	};
-	const char *s = argc > 1 ? argv[1] : getenv("CTNIC_SEED");
-
-	seed = s ? strtoull(s, NULL, 0) : (uint64_t)time(NULL);
-	if (!seed)
-		seed = 1;
-	printf("# seed %llu (replay: %s %llu)\n", (unsigned long long)seed, argv[0], (unsigned long long)seed);
+	seed = gw_seed(argc, argv);
 	return cmocka_run_group_tests_name("daemon_table", tests, NULL, NULL);
 }
