@@ -364,12 +364,12 @@ static uint16_t fold(uint64_t sum)
  * fields, changed or not (an unchanged one adds ~m + m = 0xffff, one's-
  * complement zero). One wide sum, folded at the end, as the RTL's adder tree.
  */
-static uint16_t csum_update(uint16_t hc, const uint16_t *old, const uint16_t *new, unsigned n)
+uint16_t ctnic_model_csum_update(uint16_t hc, const uint16_t *old, const uint16_t *next, unsigned n)
 {
 	uint64_t sum = (uint16_t)~hc;
 
 	for (unsigned i = 0; i < n; i++)
-		sum += (uint16_t)~old[i] + (uint64_t)new[i];
+		sum += (uint16_t)~old[i] + (uint64_t)next[i];
 	return (uint16_t)~fold(sum);
 }
 
@@ -544,7 +544,7 @@ static void rewrite(uint8_t *f, const struct parsed *ps, const struct ctnic_flow
 		const uint16_t io[5] = {o[0], o[1], o[2], o[3], ttl_old};
 		const uint16_t in[5] = {n[0], n[1], n[2], n[3], ttl_new};
 
-		put16(ip + 10, csum_update(get16(ip + 10), io, in, 5));
+		put16(ip + 10, ctnic_model_csum_update(get16(ip + 10), io, in, 5));
 		put16(ip + 8, ttl_new);
 		put32(ip + 12, d->saddr);
 		put32(ip + 16, d->daddr);
@@ -552,7 +552,7 @@ static void rewrite(uint8_t *f, const struct parsed *ps, const struct ctnic_flow
 
 	if (ps->proto == IPPROTO_ICMP_) {
 		/* ICMP echo: the identifier only; ICMP has no pseudo-header. */
-		put16(l4 + 2, csum_update(get16(l4 + 2), &o[4], &n[4], 1));
+		put16(l4 + 2, ctnic_model_csum_update(get16(l4 + 2), &o[4], &n[4], 1));
 		put16(l4 + 4, d->sport);
 		return;
 	}
@@ -562,10 +562,10 @@ static void rewrite(uint8_t *f, const struct parsed *ps, const struct ctnic_flow
 		uint16_t c = get16(l4 + at);
 
 		if (ps->proto == IPPROTO_TCP_) {
-			c = csum_update(c, o, n, 6);
+			c = ctnic_model_csum_update(c, o, n, 6);
 		} else if (c != 0) {
 			/* UDP: 0 means "no checksum" and stays; a computed 0 is sent as 0xFFFF (RFC 768). */
-			c = csum_update(c, o, n, 6);
+			c = ctnic_model_csum_update(c, o, n, 6);
 			if (c == 0)
 				c = 0xffffu;
 		}
@@ -585,11 +585,6 @@ int ctnic_model_rewrite(uint8_t *frame, size_t len, const struct ctnic_flow_dir 
 		return -1;
 	rewrite(frame, &ps, d, nh);
 	return 0;
-}
-
-uint16_t ctnic_model_csum_update(uint16_t hc, const uint16_t *old, const uint16_t *new, unsigned n)
-{
-	return csum_update(hc, old, new, n);
 }
 
 /* The decision for one frame. */

@@ -99,6 +99,6 @@ int ctnic_model_rewrite(uint8_t *frame, size_t len, const struct ctnic_flow_dir 
 			const struct ctnic_nexthop *nh);
 
 /* RFC 1624 eqn. 3 over n 16-bit fields (changed or not), folded as the card folds it. */
-uint16_t ctnic_model_csum_update(uint16_t hc, const uint16_t *old, const uint16_t *new, unsigned n);
+uint16_t ctnic_model_csum_update(uint16_t hc, const uint16_t *old, const uint16_t *next, unsigned n);
 
 #endif /* CTNIC_MODEL_H */
