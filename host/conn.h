@@ -36,7 +36,10 @@ struct ctnicd_conn {
 	uint8_t flags;               /* CTNICD_CONN_* */
 	struct ctnic_tcp_track tcp;  /* TCP state (other protocols: unused) */
 	uint8_t nh[2];               /* the card's next hop of each direction */
+	uint8_t xflags;              /* CTNICD_CONNX_* */
 };
+
+#define CTNICD_CONNX_TTL_KEEP 0x01u /* a static flow with ttl=keep: the card leaves TTL as it is */
 
 struct ctnicd_conns {
 	struct ctnicd_conn *c;

@@ -223,8 +223,12 @@ static cJSON *conn_json(struct ctnicd_core *c, uint32_t id)
 	cJSON_AddNumberToObject(j, "protonum", cn->orig.proto);
 	if (cn->orig.proto == 6)
 		cJSON_AddStringToObject(j, "state", ctnic_tcp_state_name(cn->tcp.state));
-	cJSON_AddNumberToObject(j, "timeout", (double)(ctnicd_conn_left(c, id) / c->ticks_per_sec));
-	cJSON_AddStringToObject(j, "class", ctnic_tclass_sysctl((enum ctnic_tclass)cn->tclass));
+	if (cn->flags & CTNICD_CONN_STATIC) {
+		cJSON_AddNullToObject(j, "timeout"); /* a static flow never expires */
+	} else {
+		cJSON_AddNumberToObject(j, "timeout", (double)(ctnicd_conn_left(c, id) / c->ticks_per_sec));
+		cJSON_AddStringToObject(j, "class", ctnic_tclass_sysctl((enum ctnic_tclass)cn->tclass));
+	}
 	cJSON_AddItemToObject(j, "orig", tuple_json(&cn->orig));
 	cJSON_AddItemToObject(j, "reply", tuple_json(&reply));
 	if (card) {
@@ -241,6 +245,8 @@ static cJSON *conn_json(struct ctnicd_core *c, uint32_t id)
 		cJSON_AddItemToArray(flags, cJSON_CreateString("OFFLOAD"));
 	if (cn->flags & CTNICD_CONN_TO_HOST)
 		cJSON_AddItemToArray(flags, cJSON_CreateString("TO_HOST"));
+	if (cn->flags & CTNICD_CONN_STATIC)
+		cJSON_AddItemToArray(flags, cJSON_CreateString("STATIC"));
 	cJSON_AddItemToObject(j, "flags", flags);
 	cJSON_AddBoolToObject(j, "in_card", card);
 	return j;

@@ -49,8 +49,16 @@ static int load_conf(const char *path, struct ctnic_conf **conf)
 {
 	char err[1024];
 
+	size_t n = path ? strlen(path) : 0;
+	unsigned line;
+	int used = 0;
+
 	if (path ? ctnic_conf_load(path, conf, err, sizeof(err)) : ctnic_conf_parse("", "(none)", NULL, conf, err, sizeof(err))) {
-		fprintf(stderr, "ctnicd: %s\n", err);
+		/* "FILE:LINE: why" said as "config FILE line LINE: why" */
+		if (n && !strncmp(err, path, n) && sscanf(err + n, ":%u: %n", &line, &used) == 1 && used)
+			fprintf(stderr, "ctnicd: config %s line %u: %s\n", path, line, err + n + used);
+		else
+			fprintf(stderr, "ctnicd: config: %s\n", err);
 		return -1;
 	}
 	return 0;

@@ -136,7 +136,7 @@ static void flow_record(const struct ctnicd_core *c, uint32_t id, struct ctnic_f
 		f->dir[d] = (struct ctnic_flow_dir){
 			.saddr = out.saddr, .daddr = out.daddr, .sport = out.sport, .dport = out.dport,
 			.action = local || (cn->flags & CTNICD_CONN_TO_HOST) ? CTNIC_ACTION_HOST : CTNIC_ACTION_FORWARD,
-			.ttl_dec = true, .nexthop = cn->nh[d],
+			.ttl_dec = !(cn->xflags & CTNICD_CONNX_TTL_KEEP), .nexthop = cn->nh[d],
 		};
 	}
 }
@@ -618,6 +618,8 @@ int ctnicd_core_static(struct ctnicd_core *c, const struct ctnicd_flow_spec *spe
 	cn = &c->conns.c[*id];
 	cn->flags |= CTNICD_CONN_STATIC | CTNICD_CONN_ASSURED | CTNICD_CONN_REPLIED;
 	cn->tclass = spec->tclass;
+	if (!spec->ttl_dec)
+		cn->xflags |= CTNICD_CONNX_TTL_KEEP;
 	cn->tcp.state = CTNIC_TCP_ESTABLISHED;
 	cn->last_seen = (uint32_t)c->now;
 	install(c, *id, nh);
