@@ -130,8 +130,8 @@ int ctnicd_core_reload(struct ctnicd_core *c, struct ctnic_conf *conf, char *err
 {
 	for (unsigned p = 0; p < CTNIC_CONF_PORTS; p++)
 		if (conf->ports[p].set && p >= c->info.ports) {
-			snprintf(err, errlen, "%s:%u: port %u does not exist: this card has ports 0..%u",
-				 conf->nat_source, conf->ports[p].line, p, c->info.ports - 1);
+			snprintf(err, errlen, "line %u: port %u does not exist: this card has ports 0..%u",
+				 conf->ports[p].line, p, c->info.ports - 1);
 			ctnic_conf_free(conf);
 			return -1;
 		}

@@ -137,7 +137,7 @@ static void reload(struct ctnicd_daemon *d, const char *path)
 		return;
 	}
 	if (ctnicd_core_reload(d->core, conf, err, sizeof(err)) < 0)
-		fprintf(stderr, "ctnicd: reload refused, the running configuration stays: %s\n", err);
+		fprintf(stderr, "ctnicd: reload refused, the running configuration stays: %s:%s\n", path, err + 5); /* "line N: why" as "FILE:N: why" */
 	else
 		fprintf(stderr, "ctnicd: reloaded %s\n", path);
 }
