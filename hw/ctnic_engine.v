@@ -68,6 +68,37 @@ module ctnic_engine #
     output wire              tbl_rd,
     output wire [511:0]      tbl_rdata,
 
+    // Command-ring table port (ctnic_dma_cmd): one raw access per clock,
+    // taken (c_ready) while the pipeline is empty and no TBL_* operation is
+    // pending. Indices are checked by the caller. Two key writes in one
+    // access must name different (sub-table, way) RAMs. A read (c_key_re:
+    // slot0, c_flow_re, c_nh_re; one kind per access) answers with c_rvalid
+    // and c_rdata in the next clock.
+    input  wire              c_valid,
+    output wire              c_ready,
+    input  wire              c_key_we0,
+    input  wire [31:0]       c_key_slot0,
+    input  wire [127:0]      c_key_data0,
+    input  wire              c_key_we1,
+    input  wire [31:0]       c_key_slot1,
+    input  wire [127:0]      c_key_data1,
+    input  wire              c_key_re,
+    input  wire              c_flow_we,
+    input  wire              c_flow_re,
+    /* verilator lint_off UNUSEDSIGNAL */
+    // index bits above the RAM depth were checked by the caller
+    input  wire [31:0]       c_flow_idx,
+    /* verilator lint_on UNUSEDSIGNAL */
+    input  wire [511:0]      c_flow_data,
+    input  wire              c_nh_we,
+    input  wire              c_nh_re,
+    /* verilator lint_off UNUSEDSIGNAL */
+    input  wire [31:0]       c_nh_idx,
+    /* verilator lint_on UNUSEDSIGNAL */
+    input  wire [127:0]      c_nh_data,
+    output wire              c_rvalid,
+    output wire [511:0]      c_rdata,
+
     input  wire [DESC_W-1:0] desc_dout,
     input  wire              desc_valid,
     output wire              desc_rd,
@@ -176,7 +207,9 @@ wire pipe_empty = !(s0_v || s1_v || s2_v || s3_v || s4_v || s5_v);
 // table operation: 0 idle, 1 access issued (answer next clock)
 reg t_busy_reg = 1'b0;
 
-assign desc_rd = adv && desc_valid && !tbl_req;
+// the command port, like TBL_*, changes the table only while the pipeline is
+// empty: no new frame enters while either waits
+assign desc_rd = adv && desc_valid && !tbl_req && !c_valid;
 
 // ---- E0: the frame's descriptor --------------------------------------------------
 
@@ -354,20 +387,40 @@ reg         t_rd_reg = 1'b0;
 reg [3:0]   t_op_reg = 4'd0;
 reg [WL:0]  t_keysel_reg = 0;
 
+// command port: taken when the pipeline is empty and TBL_* is idle
+assign c_ready = pipe_empty && !tbl_req && !t_busy_reg;
+wire          c_go = c_valid && c_ready;
+/* verilator lint_off UNUSEDSIGNAL */
+// slot bits above the sub-table and index bits above the RAM depth were
+// checked by the caller
+wire [WL-1:0] c_way0 = c_key_slot0[WL-1:0];
+wire [BL-1:0] c_bucket0 = c_key_slot0[WL +: BL];
+wire          c_sub0 = c_key_slot0[WL + BL];
+wire [WL-1:0] c_way1 = c_key_slot1[WL-1:0];
+wire [BL-1:0] c_bucket1 = c_key_slot1[WL +: BL];
+wire          c_sub1 = c_key_slot1[WL + BL];
+/* verilator lint_on UNUSEDSIGNAL */
+reg           c_rvalid_reg = 1'b0;
+reg [1:0]     c_rkind_reg = 2'd0;   // 0 key, 1 flow, 2 next hop
+reg [WL:0]    c_keysel_reg = 0;
+
 // key RAMs: one per (sub-table, way), BUCKETS entries of 128 bits
 wire [127:0] key_q [0:NKEY-1];
-wire [BL-1:0] key_raddr0 = t_start ? t_bucket : hash[BL-1:0];
-wire [BL-1:0] key_raddr1 = t_start ? t_bucket : hash[16 +: BL];
-wire key_rd_en = (adv && lk1) || (t_go && t_op == OP_KEY_READ);
+wire [BL-1:0] key_raddr0 = t_start ? t_bucket : c_go ? c_bucket0 : hash[BL-1:0];
+wire [BL-1:0] key_raddr1 = t_start ? t_bucket : c_go ? c_bucket0 : hash[16 +: BL];
+wire key_rd_en = (adv && lk1) || (t_go && t_op == OP_KEY_READ) || (c_go && c_key_re);
 
 genvar gk;
 generate
     for (gk = 0; gk < NKEY; gk = gk + 1) begin : g_key
+        wire k_t_wr = t_go && t_op == OP_KEY_WRITE && {t_sub, t_way} == gk;
+        wire k_c_wr0 = c_go && c_key_we0 && {c_sub0, c_way0} == gk;
+        wire k_c_wr1 = c_go && c_key_we1 && {c_sub1, c_way1} == gk;
         ctnic_ram #(.WIDTH(128), .DEPTH(BUCKETS)) key_ram (
             .clk(clk),
-            .wr_en(t_go && t_op == OP_KEY_WRITE && {t_sub, t_way} == gk),
-            .wr_addr(t_bucket),
-            .wr_data(tbl_wdata[127:0]),
+            .wr_en(k_t_wr || k_c_wr0 || k_c_wr1),
+            .wr_addr(k_t_wr ? t_bucket : k_c_wr0 ? c_bucket0 : c_bucket1),
+            .wr_data(k_t_wr ? tbl_wdata[127:0] : k_c_wr0 ? c_key_data0 : c_key_data1),
             .rd_en(key_rd_en),
             .rd_addr(gk < WAYS ? key_raddr0 : key_raddr1),
             .rd_data(key_q[gk])
@@ -415,6 +468,7 @@ wire         hit = lk3 && m_found_q[3] && m_flow_ok && flow_q[256];
 reg [511:0]  flow_wb_data;
 wire         flow_wb = adv && hit;
 wire         flow_t_wr = t_go && t_op == OP_FLOW_WRITE;
+wire         flow_c_wr = c_go && c_flow_we;
 always @* begin
     flow_wb_data = flow_q;
     flow_wb_data[319:288] = tick[31:0];                   // word 9: last seen
@@ -431,11 +485,11 @@ end
 
 ctnic_ram #(.WIDTH(512), .DEPTH(FLOWS)) flow_ram (
     .clk(clk),
-    .wr_en(flow_t_wr || flow_wb),
-    .wr_addr(flow_t_wr ? tbl_index[FL-1:0] : m_flow_q[3][FL-1:0]),
-    .wr_data(flow_t_wr ? tbl_wdata : flow_wb_data),
-    .rd_en((adv && lk2) || (t_go && t_op == OP_FLOW_READ)),
-    .rd_addr(t_start ? tbl_index[FL-1:0] : m_flow[FL-1:0]),
+    .wr_en(flow_t_wr || flow_c_wr || flow_wb),
+    .wr_addr(flow_t_wr ? tbl_index[FL-1:0] : flow_c_wr ? c_flow_idx[FL-1:0] : m_flow_q[3][FL-1:0]),
+    .wr_data(flow_t_wr ? tbl_wdata : flow_c_wr ? c_flow_data : flow_wb_data),
+    .rd_en((adv && lk2) || (t_go && t_op == OP_FLOW_READ) || (c_go && c_flow_re)),
+    .rd_addr(t_start ? tbl_index[FL-1:0] : c_go ? c_flow_idx[FL-1:0] : m_flow[FL-1:0]),
     .rd_data(flow_ram_q)
 );
 
@@ -452,13 +506,14 @@ reg [31:0]   tick_q4;        // the tick the record was stamped with
 
 wire [127:0] nh_q;
 wire         nh_t_wr = t_go && t_op == OP_NH_WRITE;
+wire         nh_c_wr = c_go && c_nh_we;
 ctnic_ram #(.WIDTH(128), .DEPTH(NEXTHOPS)) nh_ram (
     .clk(clk),
-    .wr_en(nh_t_wr),
-    .wr_addr(tbl_index[NL-1:0]),
-    .wr_data(tbl_wdata[127:0]),
-    .rd_en((adv && lk3) || (t_go && t_op == OP_NH_READ)),
-    .rd_addr(t_start ? tbl_index[NL-1:0] : nh_index[NL-1:0]),
+    .wr_en(nh_t_wr || nh_c_wr),
+    .wr_addr(nh_t_wr ? tbl_index[NL-1:0] : c_nh_idx[NL-1:0]),
+    .wr_data(nh_t_wr ? tbl_wdata[127:0] : c_nh_data),
+    .rd_en((adv && lk3) || (t_go && t_op == OP_NH_READ) || (c_go && c_nh_re)),
+    .rd_addr(t_start ? tbl_index[NL-1:0] : c_go ? c_nh_idx[NL-1:0] : nh_index[NL-1:0]),
     .rd_data(nh_q)
 );
 
@@ -479,6 +534,10 @@ assign tbl_done = t_busy_reg;
 assign tbl_err = t_err_reg;
 assign tbl_rd = t_rd_reg;
 assign tbl_rdata = t_rdata;
+
+assign c_rvalid = c_rvalid_reg;
+assign c_rdata = c_rkind_reg == 2'd1 ? flow_ram_q
+               : c_rkind_reg == 2'd2 ? {384'd0, nh_q} : {384'd0, key_q[c_keysel_reg]};
 
 // ---- E5: decide, rewrite ---------------------------------------------------------------
 
@@ -659,6 +718,12 @@ always @(posedge clk) begin
         t_keysel_reg <= {t_sub, t_way};
     end
 
+    c_rvalid_reg <= c_go && (c_key_re || c_flow_re || c_nh_re);
+    if (c_go) begin
+        c_rkind_reg <= c_flow_re ? 2'd1 : c_nh_re ? 2'd2 : 2'd0;
+        c_keysel_reg <= {c_sub0, c_way0};
+    end
+
     if (adv) begin
         // E0
         s0_v <= desc_rd;
@@ -764,6 +829,7 @@ always @(posedge clk) begin
         s5_v <= 1'b0;
         wb_prev_v <= 1'b0;
         t_busy_reg <= 1'b0;
+        c_rvalid_reg <= 1'b0;
     end
 end
 

@@ -94,7 +94,32 @@ module ctnic_top #
     input  wire [4:0]            s_axis_host_tuser,
 
     // CTRL.ENABLE: the shell's MACs hold frames while 0
-    output wire                  rx_enable
+    output wire                  rx_enable,
+
+    // Command-ring table port (ctnic_dma_cmd; see ctnic_engine). Unused
+    // inputs may stay 0: the core then behaves as without it.
+    input  wire                  c_valid,
+    output wire                  c_ready,
+    input  wire                  c_key_we0,
+    input  wire [31:0]           c_key_slot0,
+    input  wire [127:0]          c_key_data0,
+    input  wire                  c_key_we1,
+    input  wire [31:0]           c_key_slot1,
+    input  wire [127:0]          c_key_data1,
+    input  wire                  c_key_re,
+    input  wire                  c_flow_we,
+    input  wire                  c_flow_re,
+    input  wire [31:0]           c_flow_idx,
+    input  wire [511:0]          c_flow_data,
+    input  wire                  c_nh_we,
+    input  wire                  c_nh_re,
+    input  wire [31:0]           c_nh_idx,
+    input  wire [127:0]          c_nh_data,
+    output wire                  c_rvalid,
+    output wire [511:0]          c_rdata,
+
+    // the device tick, for the DMA engine's event entries
+    output wire [63:0]           tick_out
 );
 
 localparam DESC_W = 1024 + 16 + 16 + 4 + 5;
@@ -134,6 +159,7 @@ wire [511:0] job_beat0;
 wire [127:0] job_desc;
 
 assign rx_enable = enable;
+assign tick_out = tick;
 
 ctnic_csr #(
     .PORTS(PORTS), .WAYS(WAYS), .BUCKETS(BUCKETS), .FLOWS(FLOWS),
@@ -182,6 +208,13 @@ ctnic_engine #(
     .tcp_punt_mask(tcp_punt_mask), .tick(tick),
     .tbl_req(tbl_req), .tbl_op(tbl_op), .tbl_index(tbl_index), .tbl_wdata(tbl_wdata),
     .tbl_done(tbl_done), .tbl_err(tbl_err), .tbl_rd(tbl_rd), .tbl_rdata(tbl_rdata),
+    .c_valid(c_valid), .c_ready(c_ready),
+    .c_key_we0(c_key_we0), .c_key_slot0(c_key_slot0), .c_key_data0(c_key_data0),
+    .c_key_we1(c_key_we1), .c_key_slot1(c_key_slot1), .c_key_data1(c_key_data1),
+    .c_key_re(c_key_re), .c_flow_we(c_flow_we), .c_flow_re(c_flow_re),
+    .c_flow_idx(c_flow_idx), .c_flow_data(c_flow_data),
+    .c_nh_we(c_nh_we), .c_nh_re(c_nh_re), .c_nh_idx(c_nh_idx), .c_nh_data(c_nh_data),
+    .c_rvalid(c_rvalid), .c_rdata(c_rdata),
     .desc_dout(desc_dout), .desc_valid(desc_valid), .desc_rd(desc_rd),
     .job_valid(job_valid), .job_ready(job_ready), .job_kind(job_kind), .job_port(job_port),
     .job_beats(job_beats), .job_len(job_len), .job_replace(job_replace),
