@@ -178,4 +178,16 @@ uint64_t ctnicd_conn_left(const struct ctnicd_core *c, uint32_t id);
  */
 int ctnicd_core_readback(struct ctnicd_core *c, uint32_t *n);
 
+/* The flow record the card should hold for connection id (counters 0, last-seen the daemon's). */
+void ctnicd_flow_record(const struct ctnicd_core *c, uint32_t id, struct ctnic_flow *f);
+
+/*
+ * Compares the daemon's table with the card's: every key slot, every flow
+ * record, every connection said to be in the card. Each difference goes to
+ * fn (may be NULL) as one sentence; *ndiff counts them. 0, or a negative
+ * errno when the card could not be read.
+ */
+typedef void ctnicd_audit_fn(void *arg, const char *difference);
+int ctnicd_core_audit(struct ctnicd_core *c, ctnicd_audit_fn *fn, void *arg, uint32_t *ndiff);
+
 #endif /* CTNICD_CORE_H */

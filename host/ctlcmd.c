@@ -479,6 +479,38 @@ static cJSON *cmd_timeout_list(void *ctx, const cJSON *req, char *err, size_t er
 	return r;
 }
 
+/* ---- audit ------------------------------------------------------------------------- */
+
+#define AUDIT_LIST_MAX 100
+
+static void audit_one(void *arg, const char *difference)
+{
+	cJSON *list = arg;
+
+	if (cJSON_GetArraySize(list) < AUDIT_LIST_MAX)
+		cJSON_AddItemToArray(list, cJSON_CreateString(difference));
+}
+
+static cJSON *cmd_audit(void *ctx, const cJSON *req, char *err, size_t errlen)
+{
+	struct ctnicd_core *c = need_core(ctx, err, errlen);
+	uint32_t n = 0;
+	cJSON *r, *list;
+
+	(void)req;
+	if (!c)
+		return NULL;
+	r = cJSON_CreateObject();
+	list = cJSON_AddArrayToObject(r, "list");
+	if (ctnicd_core_audit(c, audit_one, list, &n) < 0) {
+		snprintf(err, errlen, "audit: reading the card: %s", ctnic_last_error(c->dev));
+		cJSON_Delete(r);
+		return NULL;
+	}
+	cJSON_AddNumberToObject(r, "differences", n);
+	return r;
+}
+
 const struct ctnicd_ctl_cmd ctnicd_commands[] = {
 	{ "device", cmd_device, "the card's id, version, tick counter and capacities" },
 	{ "conn list", cmd_conn_list, "connections (filters: addr port proto state, or a tuple)" },
@@ -488,5 +520,6 @@ const struct ctnicd_ctl_cmd ctnicd_commands[] = {
 	{ "timeout get", cmd_timeout_get, "a timeout (or nf_conntrack_tcp_loose) by sysctl name" },
 	{ "timeout set", cmd_timeout_set, "sets one by sysctl name" },
 	{ "timeout list", cmd_timeout_list, "every timeout" },
+	{ "audit", cmd_audit, "the daemon's table against the card's: every difference" },
 	{ NULL, NULL, NULL },
 };

@@ -119,7 +119,7 @@ static struct ctnic_key ref_key(void *arg, uint32_t ref)
 	return ctnicd_conns_key(&c->conns, CTNICD_REF_ID(ref), (enum ctnic_dir)CTNICD_REF_DIR(ref));
 }
 
-static void flow_record(const struct ctnicd_core *c, uint32_t id, struct ctnic_flow *f)
+void ctnicd_flow_record(const struct ctnicd_core *c, uint32_t id, struct ctnic_flow *f)
 {
 	const struct ctnicd_conn *cn = &c->conns.c[id];
 
@@ -190,7 +190,7 @@ static void install(struct ctnicd_core *c, uint32_t id, const struct ctnic_nexth
 		}
 		c->st.cuckoo_moves += n;
 	}
-	flow_record(c, id, &f);
+	ctnicd_flow_record(c, id, &f);
 	ctnic_flow_pack(&f, cmd.data);
 	cmd.index2 = cn->slot[0];
 	cmd.index3 = cn->slot[1];
@@ -222,7 +222,7 @@ static void update(struct ctnicd_core *c, uint32_t id)
 	ctnicd_core_commit(c);
 	if (ctnic_flow_read(c->dev, id, &now) < 0 || !now.valid || now.generation != cn->gen)
 		return;
-	flow_record(c, id, &want);
+	ctnicd_flow_record(c, id, &want);
 	want.last_seen = now.last_seen;
 	memcpy(want.pkts, now.pkts, sizeof(want.pkts));
 	memcpy(want.bytes, now.bytes, sizeof(want.bytes));

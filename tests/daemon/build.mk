@@ -1,7 +1,7 @@
 # tests/daemon: the daemon's core (host/*.c) through the model: card, in
 # process (cmocka; TAP with CMOCKA_MESSAGE_OUTPUT=TAP). Expected frames come
 # from tools/gen/pkt.c, never from the code under test.
-DAEMON_TEST_NAMES := test_daemon_nat test_daemon_story test_daemon_exc test_daemon_ctl test_daemon_table test_daemon_udp_icmp
+DAEMON_TEST_NAMES := test_daemon_nat test_daemon_story test_daemon_exc test_daemon_ctl test_daemon_table test_daemon_udp_icmp test_daemon_churn
 DAEMON_TEST_BINS  := $(addprefix $(B)/tests/daemon/,$(DAEMON_TEST_NAMES))
 DAEMON_TEST_LIB   := $(B)/tests/daemon/gw.o $(B)/tools/gen/pkt.o
 

@@ -1,0 +1,132 @@
+/*
+ * test_daemon_churn.c - seeded churn through the daemon and a small model:
+ * card (`test_daemon_churn SEED` replays): connections opened, answered,
+ * closed, reset, timed out and their tuples reused in random order, with
+ * a table so small that cuckoo moves, software-only connections and early
+ * drop all happen. After every step no frame left with the hidden client
+ * address, and at checkpoints the audit finds the daemon's table and the
+ * card's equal.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "cases.h"
+
+static uint64_t seed;
+
+static uint32_t rnd(uint64_t *s, uint32_t n)
+{
+	*s ^= *s << 13;
+	*s ^= *s >> 7;
+	*s ^= *s << 17;
+	return (uint32_t)(*s % n);
+}
+
+static void print_diff(void *arg, const char *d)
+{
+	(void)arg;
+	printf("# audit: %s\n", d);
+}
+
+static void audit_clean(struct gw *g, unsigned step)
+{
+	uint32_t n = 0;
+
+	assert_int_equal(ctnicd_core_audit(g->core, print_diff, NULL, &n), 0);
+	if (n)
+		fail_msg("step %u: %u differences between the daemon's table and the card's", step, n);
+}
+
+static void test_churn_keeps_the_tables_equal_and_never_leaks(void **state)
+{
+	static const uint8_t flags[] = { 0x02, 0x12, 0x10, 0x18, 0x11, 0x14, 0x04, 0x10, 0x18, 0x11 };
+	const struct nat_case *k = &nat_cases[1]; /* SNAT: 192.0.2.10 must never leave on the wan */
+	uint64_t s = seed;
+	struct nat_case c = *k;
+	struct gw g;
+	unsigned steps = 3000;
+
+	(void)state;
+	gw_open(&g, "model:flows=256,buckets=16",
+		GW_CONF_NET "nf_conntrack_max = 48\nlinger-entries 64\nlinger-time 30\n"
+		"nf_conntrack_tcp_timeout_close = 5\nnf_conntrack_tcp_timeout_syn_sent = 20\n" SNAT_RULES);
+	gw_forbid(&g, 1, k->c_addr, true);
+	gw_forbid(&g, 1, k->c_addr, false);
+	for (unsigned i = 0; i < steps; i++) {
+		c.c_port = c.c_port_out = (uint16_t)(30000 + rnd(&s, 200));
+		switch (rnd(&s, 10)) {
+		case 0:
+			gw_advance(&g, rnd(&s, 30));
+			break;
+		case 1: case 2: case 3: case 4: case 5:
+			c2s_raw(&g, &c, flags[rnd(&s, sizeof(flags))]);
+			break;
+		default: {
+			/* The server answers to whatever outside port the connection got, if it has one. */
+			struct ctnic_key key = { k->c_addr, k->s_addr, c.c_port, k->s_port, 6 }, reply;
+			uint32_t id;
+			enum ctnic_dir dir;
+
+			if (ctnicd_conns_find(&g.core->conns, &key, &id, &dir)) {
+				reply = ctnicd_conns_key(&g.core->conns, id, CTNIC_DIR_REPLY);
+				c.c_port_out = reply.dport;
+			}
+			s2c_raw(&g, &c, flags[rnd(&s, sizeof(flags))]);
+		}
+		}
+		gw_clear(&g);
+		if (g.leaks)
+			fail_msg("step %u: a frame left with the client's own address", i);
+		if (i % 500 == 499)
+			audit_clean(&g, i);
+	}
+	gw_advance(&g, 1000); /* what can time out does */
+	audit_clean(&g, steps);
+	printf("# %llu new, %llu ended (%llu expired, %llu early drops), %llu software-only, %llu cuckoo moves, "
+	       "late: %llu translated %llu dropped\n",
+	       (unsigned long long)g.core->st.conn_new, (unsigned long long)g.core->st.conn_end,
+	       (unsigned long long)g.core->st.conn_expired, (unsigned long long)g.core->st.conn_early_drop,
+	       (unsigned long long)g.core->st.install_no_slot, (unsigned long long)g.core->st.cuckoo_moves,
+	       (unsigned long long)g.core->late.count[CTNIC_LATE_ACT_TRANSLATE],
+	       (unsigned long long)g.core->late.count[CTNIC_LATE_ACT_DROP]);
+	assert_int_equal(g.core->st.cmd_errors, 0);
+	assert_true(g.core->st.conn_new > 100);
+	assert_true(g.core->st.conn_end > 0);
+	/* Nothing leaked in the tables either: every record's keys in the shadow, and only those. */
+	{
+		uint32_t in_card = 0;
+
+		for (uint32_t id = 0; id < g.core->conns.cap; id++)
+			in_card += (g.core->conns.c[id].flags & CTNICD_CONN_IN_CARD) != 0;
+		assert_int_equal(g.core->place.used, 2 * in_card);
+	}
+	/* The audit sees a difference: a key the daemon never wrote. */
+	{
+		struct ctnic_key_entry e = { .valid = true, .flow_id = 7, .key = { 1, 2, 3, 4, 6 } };
+		uint32_t slot = 0, n = 0;
+
+		while (g.core->place.ref[slot])
+			slot++;
+		assert_int_equal(ctnic_key_write(g.dev, slot, &e), 0);
+		assert_int_equal(ctnicd_core_audit(g.core, NULL, NULL, &n), 0);
+		assert_int_equal(n, 1);
+	}
+	gw_close(&g);
+}
+
+int main(int argc, char **argv)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_churn_keeps_the_tables_equal_and_never_leaks),
+	};
+
+	seed = gw_seed(argc, argv);
+	return cmocka_run_group_tests_name("daemon_churn", tests, NULL, NULL);
+}
