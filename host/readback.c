@@ -4,6 +4,11 @@
  * flow record with its two key entries becomes a connection again, with
  * its binding, next hops, class and generation; keys that lead nowhere are
  * deleted. TCP state comes back from the class (one class per state).
+ *
+ * The reads go through the command ring in batches (KEY_READ, FLOW_READ,
+ * NH_READ; each completion carries the entry), so a card of 131072 key
+ * slots is read in a few hundred ring round trips, not a million register
+ * accesses.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -12,6 +17,16 @@
 
 #include "core.h"
 #include "route.h"
+
+struct rb {
+	struct ctnicd_core *c;
+	uint8_t op;                      /* the reads under way */
+	uint32_t (*slots)[2];            /* per flow id: its two key slots */
+	struct ctnic_key_entry *keys;    /* per flow id and direction: [id * 2 + dir] */
+	uint32_t n;                      /* connections made */
+	uint32_t *del;                   /* key slots to delete once the reads are done */
+	uint32_t ndel, cap_del;
+};
 
 /* The state a class stands for (docs/conntrack.md: classes 0..8 are the states SYN_SENT..SYN_SENT2). */
 static void restore_state(struct ctnicd_conn *cn, const struct ctnic_flow *f)
@@ -30,6 +45,8 @@ static void restore_state(struct ctnicd_conn *cn, const struct ctnic_flow *f)
 	} else if (f->tclass == CTNIC_TC_UDP_STREAM) {
 		cn->flags |= CTNICD_CONN_ASSURED | CTNICD_CONN_REPLIED;
 	}
+	if (!f->dir[0].ttl_dec)
+		cn->xflags |= CTNICD_CONNX_TTL_KEEP;
 	for (int d = 0; d < 2; d++) {
 		cn->nh[d] = f->dir[d].nexthop;
 		if (f->dir[d].action == CTNIC_ACTION_HOST && !(cn->flags & CTNICD_CONN_TO_HOST))
@@ -37,69 +54,148 @@ static void restore_state(struct ctnicd_conn *cn, const struct ctnic_flow *f)
 	}
 }
 
+/* Noted now, deleted after the reads (no command is posted while a batch is reaped). */
+static void delete_key(struct rb *rb, uint32_t slot)
+{
+	if (rb->ndel == rb->cap_del) {
+		uint32_t cap = rb->cap_del ? 2 * rb->cap_del : 256, *d = realloc(rb->del, cap * sizeof(*d));
+
+		if (!d)
+			return; /* left in the card; the audit reports it */
+		rb->del = d;
+		rb->cap_del = cap;
+	}
+	rb->del[rb->ndel++] = slot;
+}
+
+static void delete_noted(struct rb *rb)
+{
+	for (uint32_t i = 0; i < rb->ndel; i++)
+		ctnicd_post(rb->c, &(struct ctnic_cmd){ .op = CTNIC_CMD_OP_KEY_DELETE, .index = rb->del[i] });
+	rb->ndel = 0;
+	ctnicd_core_commit(rb->c);
+}
+
+/* A flow record read back: a connection again, or its keys go. */
+static void flow_read(struct rb *rb, uint32_t id, const struct ctnic_flow *f)
+{
+	struct ctnicd_core *c = rb->c;
+	struct ctnicd_conn *cn = &c->conns.c[id];
+	char err[256];
+
+	if (!f->valid || rb->slots[id][0] == UINT32_MAX || rb->slots[id][1] == UINT32_MAX ||
+	    ctnicd_conns_add_at(&c->conns, id, &rb->keys[2 * id].key, &rb->keys[2 * id + 1].key, err,
+				sizeof(err)) < 0) {
+		for (int d = 0; d < 2; d++)
+			if (rb->slots[id][d] != UINT32_MAX)
+				delete_key(rb, rb->slots[id][d]);
+		return;
+	}
+	restore_state(cn, f);
+	for (int d = 0; d < 2; d++) {
+		cn->slot[d] = rb->slots[id][d];
+		c->place.ref[cn->slot[d]] = CTNICD_REF(id, d);
+		c->place.used++;
+	}
+	cn->flags |= CTNICD_CONN_IN_CARD;
+	rb->n++;
+}
+
+/* One read's completion. */
+static void on_read(void *arg, const struct ctnic_event *e)
+{
+	struct rb *rb = arg;
+	struct ctnicd_core *c = rb->c;
+
+	if (e->type != CTNIC_EVT_CPL || e->aux != rb->op || e->code != CTNIC_CMD_STATUS_OK)
+		return;
+	if (e->aux == CTNIC_CMD_OP_NH_READ && e->tag < 256) {
+		ctnic_nexthop_unpack(e->data, &c->nh[e->tag]);
+		if (c->nh[e->tag].valid && e->tag + 1 > c->nnh)
+			c->nnh = e->tag + 1;
+	} else if (e->aux == CTNIC_CMD_OP_KEY_READ) {
+		struct ctnic_key_entry k;
+
+		ctnic_key_entry_unpack(e->data, &k);
+		if (!k.valid)
+			return;
+		if (k.flow_id < c->conns.cap && rb->slots[k.flow_id][k.reply] == UINT32_MAX) {
+			rb->slots[k.flow_id][k.reply] = e->tag;
+			rb->keys[2 * k.flow_id + k.reply] = k;
+		} else {
+			delete_key(rb, e->tag); /* beyond our table, or a second key of one direction */
+		}
+	} else if (e->aux == CTNIC_CMD_OP_FLOW_READ && e->tag < c->conns.cap) {
+		struct ctnic_flow f;
+
+		ctnic_flow_unpack(e->data, &f);
+		flow_read(rb, e->tag, &f);
+	}
+}
+
+/* Reads entries [0, count) of op (those `want` says, all when NULL) through the command ring. */
+static int read_all(struct rb *rb, uint8_t op, uint32_t count, bool (*want)(const struct rb *, uint32_t))
+{
+	struct ctnicd_core *c = rb->c;
+	struct ctnic_ring *cmd = c->ring[CTNIC_RING_ID_CMD], *ev = c->ring[CTNIC_RING_ID_EVENT];
+	uint32_t batch = ctnic_ring_slots(cmd) < ctnic_ring_slots(ev) ? ctnic_ring_slots(cmd) : ctnic_ring_slots(ev);
+	uint32_t i = 0;
+	int rc;
+
+	batch = batch > 2 ? batch / 2 : 1;
+	rb->op = op;
+	while (i < count) {
+		struct ctnic_event cpl;
+		uint32_t posted = 0, last;
+
+		for (; i < count && posted < batch; i++) {
+			if (want && !want(rb, i))
+				continue;
+			if ((rc = ctnic_cmd_read(cmd, (enum ctnic_cmd_op)op, i, i)) < 0)
+				return rc;
+			posted++;
+		}
+		if (!posted)
+			break;
+		memset(&cpl, 0, sizeof(cpl));
+		if ((rc = ctnic_cmd_submit(cmd, &last)) < 0 ||
+		    (rc = ctnic_cmd_wait(cmd, ev, last, &cpl, on_read, rb, 5000)) < 0)
+			return rc;
+		on_read(rb, &cpl);
+	}
+	return 0;
+}
+
+static bool has_keys(const struct rb *rb, uint32_t id)
+{
+	return rb->slots[id][0] != UINT32_MAX || rb->slots[id][1] != UINT32_MAX;
+}
+
 int ctnicd_core_readback(struct ctnicd_core *c, uint32_t *n)
 {
-	uint32_t (*slots)[2] = calloc(c->conns.cap, sizeof(*slots));
-	struct ctnic_key_entry e;
-	int rc = 0;
+	struct rb rb = { .c = c };
+	int rc = -ENOMEM;
 
 	*n = 0;
-	if (!slots)
-		return -ENOMEM;
-	for (uint32_t i = 0; i < c->conns.cap; i++)
-		slots[i][0] = slots[i][1] = UINT32_MAX;
-	/* Next hops as the card has them. */
-	for (uint32_t i = 0; i < c->info.nexthops && i < 256; i++) {
-		if ((rc = ctnic_nexthop_read(c->dev, i, &c->nh[i])) < 0)
-			goto out;
-		if (c->nh[i].valid)
-			c->nnh = i + 1;
-	}
-	/* Every key slot: which flow and direction it leads to. */
-	for (uint32_t s = 0; s < c->place.nslots; s++) {
-		if ((rc = ctnic_key_read(c->dev, s, &e)) < 0)
-			goto out;
-		if (!e.valid)
-			continue;
-		if (e.flow_id < c->conns.cap && slots[e.flow_id][e.reply] == UINT32_MAX)
-			slots[e.flow_id][e.reply] = s;
-		else
-			ctnicd_post(c, &(struct ctnic_cmd){ .op = CTNIC_CMD_OP_KEY_DELETE, .index = s });
-	}
-	for (uint32_t id = 0; id < c->conns.cap; id++) {
-		struct ctnic_key_entry k[2];
-		struct ctnic_flow f;
-		char err[256];
-
-		if (slots[id][0] == UINT32_MAX && slots[id][1] == UINT32_MAX)
-			continue;
-		if ((rc = ctnic_flow_read(c->dev, id, &f)) < 0)
-			goto out;
-		for (int d = 0; d < 2 && f.valid; d++)
-			if (slots[id][d] == UINT32_MAX || ctnic_key_read(c->dev, slots[id][d], &k[d]) < 0)
-				f.valid = false;
-		if (!f.valid || ctnicd_conns_add_at(&c->conns, id, &k[0].key, &k[1].key, err, sizeof(err)) < 0) {
-			/* Half a connection: its keys go (the record first found no key; nothing follows it). */
-			for (int d = 0; d < 2; d++)
-				if (slots[id][d] != UINT32_MAX)
-					ctnicd_post(c, &(struct ctnic_cmd){ .op = CTNIC_CMD_OP_KEY_DELETE,
-									   .index = slots[id][d] });
-			continue;
-		}
-		restore_state(&c->conns.c[id], &f);
-		for (int d = 0; d < 2; d++) {
-			c->conns.c[id].slot[d] = slots[id][d];
-			c->place.ref[slots[id][d]] = CTNICD_REF(id, d);
-			c->place.used++;
-		}
-		c->conns.c[id].flags |= CTNICD_CONN_IN_CARD;
-		(*n)++;
-	}
+	ctnicd_core_commit(c);
+	rb.slots = malloc((size_t)c->conns.cap * sizeof(*rb.slots));
+	rb.keys = calloc((size_t)c->conns.cap * 2, sizeof(*rb.keys));
+	if (!rb.slots || !rb.keys)
+		goto out;
+	memset(rb.slots, 0xff, (size_t)c->conns.cap * sizeof(*rb.slots));
+	if ((rc = read_all(&rb, CTNIC_CMD_OP_NH_READ, c->info.nexthops < 256 ? c->info.nexthops : 256, NULL)) < 0 ||
+	    (rc = read_all(&rb, CTNIC_CMD_OP_KEY_READ, c->place.nslots, NULL)) < 0)
+		goto out;
+	rc = read_all(&rb, CTNIC_CMD_OP_FLOW_READ, c->conns.cap, has_keys);
 out:
 	ctnicd_conns_relink(&c->conns);
-	ctnicd_core_commit(c);
-	free(slots);
+	delete_noted(&rb);
+	*n = rb.n;
 	if (rc < 0)
-		snprintf(c->err, sizeof(c->err), "reading the card's table back: %s", ctnic_last_error(c->dev));
+		snprintf(c->err, sizeof(c->err), "reading the card's table back: %s",
+			 rc == -ENOMEM ? "out of memory" : ctnic_last_error(c->dev));
+	free(rb.slots);
+	free(rb.keys);
+	free(rb.del);
 	return rc;
 }

@@ -113,9 +113,15 @@ static void test_restarted_daemon_reads_the_card_back(void **state)
 	c2s(&g, k, SYN);
 	s2c(&g, k, SYN | ACK);
 	c2s(&g, k, ACK);
-	/* The daemon goes; the card keeps forwarding. */
+	/* The daemon goes; the card keeps forwarding. A stray key (its flow record not valid) is left behind. */
 	ctnicd_core_destroy(g.core);
 	g.core = NULL;
+	{
+		struct ctnic_key_entry stray = { .valid = true, .flow_id = 500, .key = { 1, 2, 3, 4, 6 } };
+		uint32_t h = ctnic_key_hash(&stray.key);
+
+		assert_int_equal(ctnic_key_write(g.dev, ctnic_slot(1, ctnic_bucket(h, 1, 256), 3, 256, 4), &stray), 0);
+	}
 	snprintf(text, sizeof(text), GW_CONF_NET "%s", k->rules);
 	assert_int_equal(ctnic_conf_parse(text, "test.conf", NULL, &conf, err, sizeof(err)), 0);
 	if (ctnicd_core_create(&g.core, g.dev, conf, 2, err, sizeof(err)) < 0)
@@ -128,6 +134,9 @@ static void test_restarted_daemon_reads_the_card_back(void **state)
 		id++;
 	assert_int_equal(g.core->conns.c[id].tcp.state, CTNIC_TCP_ESTABLISHED);
 	assert_true(g.core->conns.c[id].flags & CTNICD_CONN_IN_CARD);
+	/* The stray key is gone; the daemon's table and the card's agree. */
+	assert_int_equal(ctnicd_core_audit(g.core, NULL, NULL, &n), 0);
+	assert_int_equal(n, 0);
 	/* The rest of the connection, translated exactly. */
 	c2s(&g, k, PSH | ACK);
 	s2c(&g, k, FIN | ACK);
