@@ -86,9 +86,10 @@ module ctnic_dma_cmd #
 
 localparam WL = $clog2(WAYS);
 localparam BL = $clog2(BUCKETS);
-localparam [32:0] KEYS = 2 * BUCKETS * WAYS;
-localparam [32:0] NFLOWS = FLOWS;
-localparam [32:0] NNH = NEXTHOPS;
+// key slots, flow records, next hops (all below 2^32)
+localparam [31:0] KEYS32 = 2 * BUCKETS * WAYS;
+localparam [31:0] FLOWS32 = FLOWS;
+localparam [31:0] NH32 = NEXTHOPS;
 
 localparam [7:0] OP_NOP = {4'd0, CTNIC_CMD_OP_NOP};
 localparam [7:0] OP_KEY_WRITE = {4'd0, CTNIC_CMD_OP_KEY_WRITE};
@@ -134,10 +135,10 @@ wire [31:0] n_idx = b0_reg[63:32];
 wire [31:0] n_idx2 = b0_reg[95:64];
 wire [31:0] n_idx3 = b0_reg[127:96];
 wire        n_rsvd = b0_reg[31:16] != 16'd0 || b0_reg[255:160] != 96'd0 || n_flags[7:1] != 7'd0;
-wire        n_key_ok = {1'b0, n_idx} < KEYS;
-wire        n_flow_ok = {1'b0, n_idx} < NFLOWS;
-wire        n_nh_ok = {1'b0, n_idx} < NNH;
-wire        n_pair_ok = n_flow_ok && {1'b0, n_idx2} < KEYS && {1'b0, n_idx3} < KEYS;
+wire        n_key_ok = n_idx < KEYS32;
+wire        n_flow_ok = n_idx < FLOWS32;
+wire        n_nh_ok = n_idx < NH32;
+wire        n_pair_ok = n_flow_ok && n_idx2 < KEYS32 && n_idx3 < KEYS32;
 reg  [7:0]  n_status;
 always @* begin
     n_status = ST_OK;
