@@ -424,18 +424,44 @@ static void ip_packet(struct ctnicd_core *c, unsigned in_port, uint8_t *f, size_
 }
 
 /* An ICMP error: translated with its quote when it is about a live connection. */
+/*
+ * The connection an ICMP error is about, live or lingering: *kd the key of
+ * the direction the error travels, *ko the other one (the quote must read
+ * as ko after translation: the quoted packet as it arrived here).
+ */
+static bool icmp_conn(struct ctnicd_core *c, const struct ctnic_key *inner, struct ctnic_key *kd,
+		      struct ctnic_key *ko)
+{
+	struct ctnic_linger_entry le;
+	struct ctnic_key back;
+	enum ctnic_dir dir;
+	uint32_t id;
+
+	if (ctnic_tuples_icmp_inner(c->conns.tu, inner, &id, &dir, NULL)) {
+		*kd = ctnicd_conns_key(&c->conns, id, dir);
+		*ko = ctnicd_conns_key(&c->conns, id, (enum ctnic_dir)!dir);
+		return true;
+	}
+	/* Ended lately: the quote left as the other direction's translation, so turned around it is a key. */
+	back = ctnic_tuple_invert(inner);
+	if (!ctnic_linger_lookup(c->linger, &back, c->now, &le, &dir))
+		return false;
+	*kd = dir == CTNIC_DIR_ORIGINAL ? le.orig : le.reply;
+	*ko = dir == CTNIC_DIR_ORIGINAL ? le.reply : le.orig;
+	return true;
+}
+
+/* An ICMP error: translated with its quote when it is about a live or lingering connection. */
 static void icmp_error(struct ctnicd_core *c, unsigned in_port, uint8_t *f, size_t len, const struct ctnicd_pkt *p)
 {
 	const char *in_if = in_port == CTNICD_HOST_PORT ? NULL : port_name(c, in_port);
-	struct ctnic_key inner, inner_out, kd, ko, t;
+	struct ctnic_key inner, kd, ko, t;
 	struct ctnic_nexthop nh;
-	enum ctnic_dir dir;
-	uint32_t id, osrc;
+	uint32_t osrc;
 
-	if (ctnicd_icmp_inner(f, p, &inner) < 0 ||
-	    !ctnic_tuples_icmp_inner(c->conns.tu, &inner, &id, &dir, &inner_out)) {
+	if (ctnicd_icmp_inner(f, p, &inner) < 0 || !icmp_conn(c, &inner, &kd, &ko)) {
 		/*
-		 * About nothing live: dropped if a rule covers the error, the quoted
+		 * About nothing known: dropped if a rule covers the error, the quoted
 		 * packet, or the quote turned around (the direction the error travels:
 		 * a DNAT target's error about an ended connection).
 		 */
@@ -453,8 +479,6 @@ static void icmp_error(struct ctnicd_core *c, unsigned in_port, uint8_t *f, size
 		pass(c, in_port, f, len, p);
 		return;
 	}
-	kd = ctnicd_conns_key(&c->conns, id, dir);
-	ko = ctnicd_conns_key(&c->conns, id, (enum ctnic_dir)!dir);
 	t = ctnic_tuple_invert(&ko);
 	/* The endpoint's own error takes its translated address; a router's keeps its own. */
 	osrc = p->key.saddr == kd.saddr ? t.saddr : p->key.saddr;
@@ -464,7 +488,7 @@ static void icmp_error(struct ctnicd_core *c, unsigned in_port, uint8_t *f, size
 		c->st.drop_ttl++;
 		return;
 	}
-	if (ctnicd_icmp_translate(f, p, osrc, t.daddr, &inner_out, nh.port != CTNICD_HOST_PORT) < 0) {
+	if (ctnicd_icmp_translate(f, p, osrc, t.daddr, &ko, nh.port != CTNICD_HOST_PORT) < 0) {
 		c->st.icmp_err_dropped++;
 		return;
 	}

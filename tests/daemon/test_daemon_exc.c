@@ -116,6 +116,32 @@ static void test_icmp_error_from_dnat_target_hides_it(void **state)
 	gw_close(&g);
 }
 
+/* The connection ended a moment ago: an error about it is translated with the lingering binding. */
+static void test_icmp_error_about_a_lingering_connection_translated(void **state)
+{
+	const struct nat_case *k = &nat_cases[1]; /* SNAT */
+	uint8_t quoted[CTNIC_PKT_MAX], in[256], want[256];
+	uint32_t router = IP(198, 51, 100, 1);
+	size_t n, wn;
+	struct gw g;
+
+	(void)state;
+	case_open(&g, k, "");
+	establish(&g, k);
+	c2s(&g, k, RST | ACK);
+	gw_advance(&g, 11);
+	assert_int_equal(g.core->conns.used, 0);
+	gw_tcp(quoted, gw_mac_router, gw_mac_wan, k->c_addr_out, k->c_port_out, k->s_addr_out, k->s_port_out, ACK, 63);
+	n = icmp_err(in, gw_mac_wan, gw_mac_router, router, k->c_addr_out, 64, 0, 3, quoted);
+	gw_tcp(quoted, gw_mac_router, gw_mac_wan, k->c_addr, k->c_port, k->s_addr, k->s_port, ACK, 63);
+	wn = icmp_err(want, gw_mac_client, gw_mac_lan, router, k->c_addr, 63, 0, 3, quoted);
+	gw_rx(&g, 1, in, n);
+	gw_expect_one(&g, 0, want, wn);
+	assert_int_equal(g.core->st.icmp_err_translated, 1);
+	assert_int_equal(g.leaks, 0);
+	gw_close(&g);
+}
+
 /* An ICMP error about nothing tracked, covered by a rule: dropped and counted. */
 static void test_icmp_error_about_nothing_covered_is_dropped(void **state)
 {
@@ -279,6 +305,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_icmp_error_translated_with_its_quote),
 		cmocka_unit_test(test_icmp_error_from_dnat_target_hides_it),
+		cmocka_unit_test(test_icmp_error_about_a_lingering_connection_translated),
 		cmocka_unit_test(test_icmp_error_about_nothing_covered_is_dropped),
 		cmocka_unit_test(test_ttl_expiry_answered_from_the_ingress_port),
 		cmocka_unit_test(test_arp_answered_and_next_hops_resolved),
