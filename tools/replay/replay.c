@@ -1,0 +1,613 @@
+/*
+ * ctnic-replay - recorded traffic through the whole system (the card and
+ * ctnicd's core) and back (docs/replay.md).
+ *
+ *   ctnic-replay --config FILE --in 0=a.pcap --in 1=b.pcap
+ *                --out 0=a_out.pcap --out 1=b_out.pcap [--out host=h.pcap]
+ *                [--in host=h_in.pcap] [--backend model|sim] [--conn]
+ *
+ * The frames of every input are merged in timestamp order (ties: inputs in
+ * the order given, then file order) and fed into the card's ports; what the
+ * card punts goes through the daemon's core exactly as in ctnicd. The device
+ * clock follows the capture: before each frame the card's tick is moved to
+ * the frame's time (TICK_ADVANCE), stopping at every connection timeout on
+ * the way so that expiries happen at their device time, never at the next
+ * packet's. Output frames carry the device time at which they left (the
+ * first input frame's time plus the ticks since). Nothing depends on the
+ * machine's speed or the wall clock: the same inputs give the same output
+ * bytes on every run.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <inttypes.h>
+#include <limits.h>
+#include <pcap/pcap.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "ctfmt.h"
+#include "ctlcmd.h"
+#include "install.h"
+#include "simcard.h"
+
+#define PORTS_MAX 16u
+#define HOST CTNICD_HOST_PORT        /* "host": the daemon's host stack (REDIRECT, own addresses) */
+#define SNAPLEN 65535
+#define NS 1000000000ull
+
+struct frame {
+	uint64_t ts;                 /* ns since the epoch */
+	unsigned port;               /* 0..15 or HOST */
+	unsigned input, seq;         /* for a stable order */
+	uint32_t len;
+	uint8_t *data;
+};
+
+struct output {
+	const char *path;
+	char *tmp;
+	pcap_t *dead;
+	pcap_dumper_t *dump;
+	uint64_t frames;
+};
+
+struct replay {
+	struct ctnic_dev *dev;
+	struct ctnicd_core *core;
+	struct output out[HOST + 1];
+	uint64_t t0;                 /* ns of device tick `tick0` */
+	uint64_t tick0, tick;        /* device ticks: at the start, now */
+	uint64_t ns_per_tick;
+	uint64_t due;                /* no connection can expire before this tick */
+	uint64_t unrouted;           /* frames out of a port with no --out */
+};
+
+struct opts {
+	const char *config, *backend, *card, *sim_bin;
+	const char *in[HOST + 1], *out[HOST + 1];
+	bool conn, json, quiet;
+	uint64_t seed;
+};
+
+static void usage(FILE *f)
+{
+	fprintf(f,
+		"usage: ctnic-replay --config FILE --in P=FILE... --out P=FILE... [options]\n"
+		"  recorded traffic through the card and ctnicd's core; the device clock follows the capture\n"
+		"  --config FILE    ctnicd's configuration (docs/conntrack.md): ports, routes, neighbours,\n"
+		"                   timeouts, linger, late packets, NAT rules, static flows\n"
+		"  --in P=FILE      what arrives on port P (0..15), an Ethernet pcap; P=host: frames\n"
+		"                   from the gateway's own stack (a local proxy), as ctnicd's --tap gets them\n"
+		"  --out P=FILE     what leaves port P, an Ethernet pcap (nanosecond timestamps: the\n"
+		"                   device time each frame left); P=host: what went to the host stack\n"
+		"  --backend B      model (default: the C reference model in-process) or sim (ctnic-sim)\n"
+		"  --card ARGS      the model card's parameters, e.g. flows=4096,buckets=1024 (docs/rings.md)\n"
+		"  --sim PATH       the ctnic-sim program (default: next to this build's)\n"
+		"  --seed N         the daemon's seed for NAT port choices (default 1)\n"
+		"  --conn           print the connection table at the end (conntrack -L lines)\n"
+		"  -o json          statistics and connections as ctnicd's JSON answers\n"
+		"  --quiet          print nothing but errors\n"
+		"  --help           this text\n"
+		"exit status: 0 done, 1 replay failed, 2 usage or configuration error\n");
+}
+
+/* "P=FILE" with P a port number or "host". */
+static int port_arg(const char *arg, const char *opt, unsigned *port, const char **path)
+{
+	const char *eq = strchr(arg, '=');
+	char *end;
+	unsigned long p;
+
+	if (!eq || eq == arg || !eq[1]) {
+		fprintf(stderr, "ctnic-replay: %s %s: give PORT=FILE, e.g. %s 0=client.pcap\n", opt, arg, opt);
+		return -1;
+	}
+	*path = eq + 1;
+	if ((size_t)(eq - arg) == 4 && !strncmp(arg, "host", 4)) {
+		*port = HOST;
+		return 0;
+	}
+	errno = 0;
+	p = strtoul(arg, &end, 10);
+	if (errno || end != eq || p >= PORTS_MAX) {
+		fprintf(stderr, "ctnic-replay: %s %s: the port is a number 0..%u or 'host'\n", opt, arg, PORTS_MAX - 1);
+		return -1;
+	}
+	*port = (unsigned)p;
+	return 0;
+}
+
+/* ---- inputs ---------------------------------------------------------------------- */
+
+static int read_input(const char *path, unsigned port, unsigned input, struct frame **v, size_t *n, size_t *cap)
+{
+	char err[PCAP_ERRBUF_SIZE];
+	struct pcap_pkthdr *h;
+	const u_char *data;
+	unsigned seq = 0;
+	pcap_t *p = pcap_open_offline_with_tstamp_precision(path, PCAP_TSTAMP_PRECISION_NANO, err);
+	int rc;
+
+	if (!p) {
+		fprintf(stderr, "ctnic-replay: --in %s: %s\n", path, err);
+		return -1;
+	}
+	if (pcap_datalink(p) != DLT_EN10MB) {
+		fprintf(stderr, "ctnic-replay: --in %s: link type %s, want Ethernet (EN10MB)\n", path,
+			pcap_datalink_val_to_name(pcap_datalink(p)) ? pcap_datalink_val_to_name(pcap_datalink(p)) : "?");
+		pcap_close(p);
+		return -1;
+	}
+	while ((rc = pcap_next_ex(p, &h, &data)) == 1) {
+		struct frame *f;
+
+		if (h->caplen < h->len) {
+			fprintf(stderr, "ctnic-replay: --in %s: frame %u is cut by the capture's snap length (%u of %u bytes)\n",
+				path, seq + 1, h->caplen, h->len);
+			pcap_close(p);
+			return -1;
+		}
+		if (*n == *cap) {
+			size_t nc = *cap ? *cap * 2 : 1024;
+			struct frame *nv = realloc(*v, nc * sizeof(**v));
+
+			if (!nv)
+				goto oom;
+			*v = nv;
+			*cap = nc;
+		}
+		f = &(*v)[*n];
+		f->ts = (uint64_t)h->ts.tv_sec * NS + (uint64_t)h->ts.tv_usec;
+		f->port = port;
+		f->input = input;
+		f->seq = seq++;
+		f->len = h->caplen;
+		if (!(f->data = malloc(h->caplen ? h->caplen : 1)))
+			goto oom;
+		memcpy(f->data, data, h->caplen);
+		(*n)++;
+	}
+	if (rc != PCAP_ERROR_BREAK) {
+		fprintf(stderr, "ctnic-replay: --in %s: %s\n", path, pcap_geterr(p));
+		pcap_close(p);
+		return -1;
+	}
+	pcap_close(p);
+	return 0;
+oom:
+	fprintf(stderr, "ctnic-replay: --in %s: out of memory\n", path);
+	pcap_close(p);
+	return -1;
+}
+
+static int frame_cmp(const void *a, const void *b)
+{
+	const struct frame *x = a, *y = b;
+
+	if (x->ts != y->ts)
+		return x->ts < y->ts ? -1 : 1;
+	if (x->input != y->input)
+		return x->input < y->input ? -1 : 1;
+	return x->seq < y->seq ? -1 : x->seq > y->seq;
+}
+
+/* ---- outputs --------------------------------------------------------------------- */
+
+/* Written as FILE.tmp and renamed at the end, so a complete file never has a partial twin. */
+static int output_open(struct output *o, const char *path)
+{
+	size_t l = strlen(path) + 5;
+
+	o->path = path;
+	if (!(o->tmp = malloc(l)))
+		return -1;
+	snprintf(o->tmp, l, "%s.tmp", path);
+	o->dead = pcap_open_dead_with_tstamp_precision(DLT_EN10MB, SNAPLEN, PCAP_TSTAMP_PRECISION_NANO);
+	if (!o->dead || !(o->dump = pcap_dump_open(o->dead, o->tmp))) {
+		fprintf(stderr, "ctnic-replay: --out %s: %s\n", path, o->dead ? pcap_geterr(o->dead) : "pcap_open_dead failed");
+		return -1;
+	}
+	return 0;
+}
+
+static int output_close(struct output *o, bool keep)
+{
+	int rc = 0;
+
+	if (o->dump) {
+		if (pcap_dump_flush(o->dump) < 0) {
+			fprintf(stderr, "ctnic-replay: --out %s: write failed\n", o->path);
+			rc = -1;
+		}
+		pcap_dump_close(o->dump);
+		if (keep && rc == 0 && rename(o->tmp, o->path) < 0) {
+			fprintf(stderr, "ctnic-replay: --out %s: rename from %s: %s\n", o->path, o->tmp, strerror(errno));
+			rc = -1;
+		}
+		if (!keep || rc < 0)
+			unlink(o->tmp);
+	}
+	if (o->dead)
+		pcap_close(o->dead);
+	free(o->tmp);
+	return rc;
+}
+
+static void emit(struct replay *r, unsigned port, const uint8_t *frame, size_t len, uint64_t tick)
+{
+	struct output *o = port <= HOST ? &r->out[port] : NULL;
+	struct pcap_pkthdr h;
+	uint64_t ns;
+
+	if (!o || !o->dump) {
+		r->unrouted++;
+		return;
+	}
+	ns = r->t0 + (tick - r->tick0) * r->ns_per_tick;
+	h.ts.tv_sec = (time_t)(ns / NS);
+	h.ts.tv_usec = (suseconds_t)(ns % NS); /* nanoseconds in a nanosecond pcap */
+	h.caplen = h.len = (bpf_u_int32)len;
+	pcap_dump((u_char *)o->dump, &h, frame);
+	o->frames++;
+}
+
+static void on_port_tx(void *arg, unsigned port, const uint8_t *frame, size_t len, uint64_t tick)
+{
+	emit(arg, port, frame, len, tick);
+}
+
+static void on_host_tx(void *arg, const uint8_t *frame, size_t len)
+{
+	struct replay *r = arg;
+
+	emit(r, HOST, frame, len, r->tick);
+}
+
+/* ---- the clock ------------------------------------------------------------------- */
+
+static int advance(struct replay *r, uint64_t ticks)
+{
+	while (ticks) {
+		uint32_t step = ticks > UINT32_MAX ? UINT32_MAX : (uint32_t)ticks;
+
+		if (ctnic_csr_write(r->dev, CTNIC_REG_TICK_ADVANCE, step) < 0) {
+			fprintf(stderr, "ctnic-replay: TICK_ADVANCE: %s\n", ctnic_last_error(r->dev));
+			return -1;
+		}
+		ticks -= step;
+		r->tick += step;
+	}
+	return 0;
+}
+
+/* The earliest tick at which a connection can expire: a scan of the table. */
+static uint64_t next_expiry(struct ctnicd_core *c)
+{
+	uint64_t next = UINT64_MAX;
+
+	for (uint32_t id = 0; id < c->conns.cap; id++) {
+		const struct ctnicd_conn *cn = &c->conns.c[id];
+
+		if ((cn->flags & CTNICD_CONN_USED) && !(cn->flags & CTNICD_CONN_STATIC)) {
+			uint64_t t = c->now + ctnicd_conn_left(c, id);
+
+			if (t < next)
+				next = t;
+		}
+	}
+	return next;
+}
+
+/* The shortest timeout: after a packet at tick t, nothing it touched expires before t + this. */
+static uint64_t min_timeout(const struct ctnicd_core *c)
+{
+	uint64_t m = UINT64_MAX;
+
+	for (unsigned k = 0; k < CTNIC_TCLASSES; k++)
+		if (c->timeout[k] < m)
+			m = c->timeout[k];
+	return m;
+}
+
+/* Runs the expiry sweep as ctnicd's loop does, at this tick. */
+static int sweep(struct replay *r)
+{
+	struct ctnicd_core *c = r->core;
+
+	if (ctnicd_core_timer(c, c->conns.cap) < 0 || ctnicd_core_events(c) < 0) {
+		fprintf(stderr, "ctnic-replay: expiry sweep at tick %" PRIu64 ": %s\n", r->tick, c->err);
+		return -1;
+	}
+	return 0;
+}
+
+/*
+ * Moves the device clock to `target`, stopping at each tick where a
+ * connection times out, so it ends (and its binding starts to linger) at
+ * its own time.
+ */
+static int clock_to(struct replay *r, uint64_t target)
+{
+	struct ctnicd_core *c = r->core;
+
+	while (r->tick < target) {
+		uint64_t stop = target;
+
+		if (r->due <= target) {
+			if (sweep(r) < 0)
+				return -1;
+			r->due = next_expiry(c);
+			if (r->due <= r->tick)
+				r->due = r->tick + 1;
+			if (r->due < stop)
+				stop = r->due;
+		}
+		if (advance(r, stop - r->tick) < 0)
+			return -1;
+	}
+	if (r->due <= r->tick) {
+		if (sweep(r) < 0)
+			return -1;
+		r->due = next_expiry(c);
+	}
+	return ctnicd_core_clock(c);
+}
+
+/* ---- the replay ------------------------------------------------------------------ */
+
+static int feed(struct replay *r, const struct frame *f)
+{
+	struct ctnicd_core *c = r->core;
+	uint64_t m;
+
+	if (f->port == HOST) {
+		ctnicd_core_host_rx(c, f->data, f->len);
+	} else if (ctnic_model_port_rx(r->dev, f->port, f->data, f->len, 0) < 0) {
+		fprintf(stderr, "ctnic-replay: port %u: %s\n", f->port, ctnic_last_error(r->dev));
+		return -1;
+	}
+	if (ctnicd_core_punts(c) < 0 || ctnicd_core_events(c) < 0) {
+		fprintf(stderr, "ctnic-replay: after a frame of port %u at tick %" PRIu64 ": %s\n", f->port, r->tick, c->err);
+		return -1;
+	}
+	/* What this frame touched cannot expire before the shortest timeout from now. */
+	m = min_timeout(c);
+	if (m != UINT64_MAX && r->tick + m < r->due)
+		r->due = r->tick + m;
+	return 0;
+}
+
+static int static_flows(struct ctnicd_core *c, const char *config)
+{
+	struct ctnic_conf *conf = c->conf;
+	char err[CTNIC_ERR_LEN];
+
+	for (size_t i = 0; i < conf->nflows; i++) {
+		struct ctnicd_flow_spec spec;
+		uint32_t id;
+
+		if (ctnicd_flow_spec_parse(conf->flows[i].text, &spec, err, sizeof(err)) < 0 ||
+		    ctnicd_core_static(c, &spec, &id, err, sizeof(err)) < 0) {
+			fprintf(stderr, "ctnic-replay: %s:%u: %s\n", config, conf->flows[i].line, err);
+			return -1;
+		}
+	}
+	return 0;
+}
+
+/* One control request answered in-process, as ctnicctl would get it from ctnicd. */
+static cJSON *ask(struct ctnicd_daemon *d, const char *req)
+{
+	char *line = ctnicd_ctl_answer(ctnicd_commands, d, req);
+	cJSON *a = line ? cJSON_Parse(line) : NULL;
+
+	free(line);
+	return a;
+}
+
+static void report(struct replay *r, const struct opts *o, size_t nframes)
+{
+	struct ctnicd_daemon d = { .dev = r->dev, .core = r->core };
+	cJSON *st = ask(&d, "{\"cmd\":\"stats\"}");
+	cJSON *cl = o->conn ? ask(&d, "{\"cmd\":\"conn list\"}") : NULL;
+
+	if (o->json) {
+		char *s = st ? cJSON_PrintUnformatted(st) : NULL;
+
+		printf("%s\n", s ? s : "{\"ok\":false,\"error\":\"no statistics\"}");
+		free(s);
+		if (cl) {
+			s = cJSON_PrintUnformatted(cl);
+			printf("%s\n", s ? s : "");
+			free(s);
+		}
+	} else {
+		printf("replay: %zu frames in, device time %.3f s (%" PRIu64 " ticks)\n", nframes,
+		       (double)((r->tick - r->tick0) * r->ns_per_tick) / 1e9, r->tick - r->tick0);
+		for (unsigned p = 0; p <= HOST; p++) {
+			char name[16];
+
+			if (!r->out[p].dump)
+				continue;
+			if (p == HOST)
+				snprintf(name, sizeof(name), "the host stack");
+			else
+				snprintf(name, sizeof(name), "port %u", p);
+			printf("replay: %" PRIu64 " frames out of %s to %s\n", r->out[p].frames, name, r->out[p].path);
+		}
+		if (r->unrouted)
+			printf("replay: %" PRIu64 " frames left ports without --out\n", r->unrouted);
+		printf("--- statistics (ctnicctl stats)\n");
+		ctnic_fmt_stats_text(stdout, cJSON_GetObjectItemCaseSensitive(st, "result"));
+		if (cl) {
+			printf("--- connections (ctnicctl conn list)\n");
+			ctnic_fmt_conns(stdout, stdout, cJSON_GetObjectItemCaseSensitive(cl, "result"));
+		}
+	}
+	cJSON_Delete(st);
+	cJSON_Delete(cl);
+}
+
+static int run(struct replay *r, const struct opts *o, struct frame *v, size_t n)
+{
+	struct ctnic_conf *conf;
+	char err[1024];
+	uint32_t period = 0;
+
+	if (ctnic_conf_load(o->config, &conf, err, sizeof(err)) < 0) {
+		fprintf(stderr, "ctnic-replay: %s\n", err);
+		return 2;
+	}
+	if (ctnicd_core_create(&r->core, r->dev, conf, o->seed, err, sizeof(err)) < 0) {
+		fprintf(stderr, "ctnic-replay: the daemon's core on %s: %s\n", ctnic_uri(r->dev), err);
+		return 1;
+	}
+	ctnicd_core_host_stack(r->core, on_host_tx, r);
+	if (static_flows(r->core, o->config) < 0)
+		return 2;
+	if (ctnic_csr_read(r->dev, CTNIC_REG_TICK_PERIOD, &period) < 0 || ctnic_tick_read(r->dev, &r->tick0) < 0 ||
+	    ctnic_csr_write(r->dev, CTNIC_REG_CTRL, CTNIC_CTRL_ENABLE_MASK) < 0) {
+		fprintf(stderr, "ctnic-replay: %s\n", ctnic_last_error(r->dev));
+		return 1;
+	}
+	r->tick = r->tick0;
+	r->ns_per_tick = NS / r->core->ticks_per_sec;
+	r->t0 = n ? v[0].ts : 0;
+	r->due = 0;
+	for (size_t i = 0; i < n; i++) {
+		uint64_t dt = v[i].ts - r->t0;
+		/* ticks = dt * ticks_per_sec / 1e9, without overflowing 64 bits */
+		uint64_t target = r->tick0 + dt / NS * r->core->ticks_per_sec + dt % NS * r->core->ticks_per_sec / NS;
+
+		if (clock_to(r, target) < 0 || feed(r, &v[i]) < 0)
+			return 1;
+	}
+	if (!o->quiet)
+		report(r, o, n);
+	return 0;
+}
+
+int main(int argc, char **argv)
+{
+	static const struct option lopts[] = {
+		{ "config", required_argument, NULL, 'c' }, { "in", required_argument, NULL, 'i' },
+		{ "out", required_argument, NULL, 'O' },    { "backend", required_argument, NULL, 'b' },
+		{ "card", required_argument, NULL, 'C' },   { "sim", required_argument, NULL, 'S' },
+		{ "seed", required_argument, NULL, 's' },   { "conn", no_argument, NULL, 'n' },
+		{ "quiet", no_argument, NULL, 'q' },        { "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	struct opts o = { .backend = "model", .seed = 1 };
+	struct replay r = { 0 };
+	struct frame *v = NULL;
+	size_t n = 0, cap = 0;
+	unsigned input = 0;
+	int c, rc = 1;
+	struct simcard *sim = NULL;
+
+	while ((c = getopt_long(argc, argv, "o:h", lopts, NULL)) != -1) {
+		unsigned port;
+		const char *path;
+		char *end;
+
+		switch (c) {
+		case 'c': o.config = optarg; break;
+		case 'i':
+		case 'O':
+			if (port_arg(optarg, c == 'i' ? "--in" : "--out", &port, &path) < 0)
+				return 2;
+			if ((c == 'i' ? o.in : o.out)[port]) {
+				fprintf(stderr, "ctnic-replay: %s %s: port given twice\n", c == 'i' ? "--in" : "--out", optarg);
+				return 2;
+			}
+			(c == 'i' ? o.in : o.out)[port] = path;
+			break;
+		case 'b':
+			if (strcmp(optarg, "model") && strcmp(optarg, "sim")) {
+				fprintf(stderr, "ctnic-replay: --backend %s: give model or sim\n", optarg);
+				return 2;
+			}
+			o.backend = optarg;
+			break;
+		case 'C': o.card = optarg; break;
+		case 'S': o.sim_bin = optarg; break;
+		case 's':
+			errno = 0;
+			o.seed = strtoull(optarg, &end, 0);
+			if (errno || *end || !*optarg) {
+				fprintf(stderr, "ctnic-replay: --seed %s: not a number\n", optarg);
+				return 2;
+			}
+			break;
+		case 'n': o.conn = true; break;
+		case 'q': o.quiet = true; break;
+		case 'o':
+			if (strcmp(optarg, "json") && strcmp(optarg, "text")) {
+				fprintf(stderr, "ctnic-replay: -o %s: give text or json\n", optarg);
+				return 2;
+			}
+			o.json = !strcmp(optarg, "json");
+			break;
+		case 'h': usage(stdout); return 0;
+		default: usage(stderr); return 2;
+		}
+	}
+	if (optind < argc) {
+		fprintf(stderr, "ctnic-replay: unexpected argument '%s'\n", argv[optind]);
+		usage(stderr);
+		return 2;
+	}
+	if (!o.config) {
+		fprintf(stderr, "ctnic-replay: --config FILE is required (an empty file is a gateway with no rules)\n");
+		usage(stderr);
+		return 2;
+	}
+	for (unsigned p = 0; p <= HOST; p++)
+		if (o.in[p] && read_input(o.in[p], p, input++, &v, &n, &cap) < 0)
+			goto out;
+	if (n)
+		qsort(v, n, sizeof(*v), frame_cmp);
+
+	if (!strcmp(o.backend, "sim")) {
+		char err[1024];
+
+		/* Refuses, saying why, until the simulated card carries the rings and takes timed frames. */
+		if (simcard_open(&sim, o.sim_bin, argv[0], &r.dev, err, sizeof(err)) < 0) {
+			fprintf(stderr, "ctnic-replay: --backend sim: %s\n", err);
+			goto out;
+		}
+	} else {
+		char uri[512], err[CTNIC_ERR_LEN];
+
+		snprintf(uri, sizeof(uri), "model:%s", o.card ? o.card : "");
+		if (ctnic_open(&r.dev, uri, err, sizeof(err)) < 0) {
+			fprintf(stderr, "ctnic-replay: %s\n", err);
+			rc = 2;
+			goto out;
+		}
+		if (ctnic_model_port_tx_cb(r.dev, on_port_tx, &r) < 0) {
+			fprintf(stderr, "ctnic-replay: %s\n", ctnic_last_error(r.dev));
+			goto out;
+		}
+	}
+	for (unsigned p = 0; p <= HOST; p++)
+		if (o.out[p] && output_open(&r.out[p], o.out[p]) < 0)
+			goto out;
+	rc = run(&r, &o, v, n);
+out:
+	for (unsigned p = 0; p <= HOST; p++)
+		if (output_close(&r.out[p], rc == 0) < 0 && rc == 0)
+			rc = 1;
+	ctnicd_core_destroy(r.core);
+	ctnic_close(r.dev);
+	simcard_close(sim);
+	for (size_t i = 0; i < n; i++)
+		free(v[i].data);
+	free(v);
+	return rc;
+}
