@@ -66,6 +66,9 @@ struct ctnicd_neigh {
 	bool is_static;
 };
 
+/* The gateway's MAC as the host stack sees it (proxy ARP answers with it). */
+extern const uint8_t ctnicd_host_mac[6];
+
 /* Frames to the host stack (REDIRECT, our own addresses): a TAP device in ctnicd, a buffer in tests. */
 typedef void ctnicd_host_tx_fn(void *arg, const uint8_t *frame, size_t len);
 

@@ -111,12 +111,36 @@ static int tap_open(const char *name)
 	return fd;
 }
 
+struct tap {
+	int fd;
+	uint8_t mac[6];              /* the TAP interface's: frames for the stack are addressed to it */
+};
+
 static void tap_tx(void *arg, const uint8_t *frame, size_t len)
 {
-	int fd = *(int *)arg;
+	struct tap *t = arg;
+	uint8_t f[CTNIC_RING_MAX_FRAME];
 
-	if (write(fd, frame, len) < 0 && errno != EAGAIN)
+	if (len < 14 || len > sizeof(f))
+		return;
+	memcpy(f, frame, len);
+	memcpy(f, t->mac, 6);
+	memcpy(f + 6, ctnicd_host_mac, 6);
+	if (write(t->fd, f, len) < 0 && errno != EAGAIN)
 		fprintf(stderr, "ctnicd: host stack TAP: write: %s\n", strerror(errno));
+}
+
+static int tap_mac(int fd, const char *name, uint8_t mac[6])
+{
+	struct ifreq ifr = { 0 };
+
+	snprintf(ifr.ifr_name, sizeof(ifr.ifr_name), "%s", name);
+	if (ioctl(fd, SIOCGIFHWADDR, &ifr) < 0) {
+		fprintf(stderr, "ctnicd: --tap %s: SIOCGIFHWADDR: %s\n", name, strerror(errno));
+		return -1;
+	}
+	memcpy(mac, ifr.ifr_hwaddr.sa_data, 6);
+	return 0;
 }
 
 static void reload(struct ctnicd_daemon *d, const char *path)
@@ -229,6 +253,7 @@ int ctnicd_main(int argc, char **argv)
 	struct ctnic_conf *conf = NULL;
 	char err[CTNIC_ERR_LEN], why[CTNIC_ERR_LEN + 64];
 	int c, nspecs = 0, rc = 1, tap = -1;
+	struct tap tapd = { .fd = -1 };
 
 	while ((c = getopt_long(argc, argv, "d:s:c:f:t:h", lopts, NULL)) != -1) {
 		switch (c) {
@@ -300,10 +325,11 @@ int ctnicd_main(int argc, char **argv)
 		fprintf(stderr, "ctnicd: flow %d installed: flow id %u, key slots %u and %u, next hops %u and %u\n",
 			i + 1, pl.flow_id, pl.slot[0], pl.slot[1], pl.nexthop[0], pl.nexthop[1]);
 	}
-	if (o.tap && (tap = tap_open(o.tap)) < 0)
+	if (o.tap && ((tap = tap_open(o.tap)) < 0 || tap_mac(tap, o.tap, tapd.mac) < 0))
 		goto out;
+	tapd.fd = tap;
 	if (d.core && tap >= 0)
-		ctnicd_core_host_stack(d.core, tap_tx, &tap);
+		ctnicd_core_host_stack(d.core, tap_tx, &tapd);
 	if (ctnic_csr_write(d.dev, CTNIC_REG_CTRL, CTNIC_CTRL_ENABLE_MASK) < 0) {
 		fprintf(stderr, "ctnicd: enabling the ports: %s\n", ctnic_last_error(d.dev));
 		goto out;

@@ -15,6 +15,8 @@
 #include "pkt.h"
 #include "route.h"
 
+const uint8_t ctnicd_host_mac[6] = { 0x02, 0xc7, 0xc1, 0x00, 0x00, 0xff };
+
 /* How many records a full table searches for one to evict. */
 #define EARLY_DROP_BUDGET 256u
 
@@ -507,6 +509,13 @@ static void arp(struct ctnicd_core *c, unsigned in_port, const uint8_t *f, size_
 	uint16_t op;
 	const struct ctnic_conf_port *cp = in_port < CTNIC_CONF_PORTS ? &c->conf->ports[in_port] : NULL;
 
+	/* The host stack reaches everything through us: proxy ARP answers it for any address but its own. */
+	if (in_port == CTNICD_HOST_PORT && ctnicd_arp_parse(f, len, &op, sha, &spa, &tpa) == 0 && op == 1 &&
+	    tpa != spa) {
+		ctnicd_send(c, in_port, out, ctnicd_build_arp(out, 2, ctnicd_host_mac, tpa, sha, spa, sha));
+		c->st.arp_replies++;
+		return;
+	}
 	if (!cp || !cp->set || ctnicd_arp_parse(f, len, &op, sha, &spa, &tpa) < 0) {
 		c->st.arp_dropped++;
 		return;

@@ -230,6 +230,15 @@ static void test_arp_answered_and_next_hops_resolved(void **state)
 	gw_rx(&g, 1, in, n);
 	gw_expect_one(&g, 0, want, wn);
 	assert_int_equal(g.core->st.no_neigh, 1);
+	/* The host stack asks for a client: proxy ARP answers with the gateway's host-side MAC. */
+	{
+		static const uint8_t stack[6] = { 0x02, 0, 0, 0, 0, 0x77 }, host_gw[6] = { 0x02, 0xc7, 0xc1, 0, 0, 0xff };
+
+		n = arp_frame(in, 1, bcast, stack, IP(192, 0, 2, 1), zero, IP(192, 0, 2, 10));
+		wn = arp_frame(want, 2, stack, host_gw, IP(192, 0, 2, 10), stack, IP(192, 0, 2, 1));
+		gw_host(&g, in, n);
+		gw_expect_one(&g, GW_HOST, want, wn);
+	}
 	/* An ARP of another protocol and an IPv6 frame: dropped and counted. */
 	in[17] = 0xdd;
 	gw_rx(&g, 0, in, n);
