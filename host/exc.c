@@ -210,6 +210,25 @@ static void install(struct ctnicd_core *c, uint32_t id, const struct ctnic_nexth
 }
 
 /*
+ * Into the card when both directions have a next hop (the host stack for
+ * our own addresses); until then the daemon forwards the connection's
+ * packets itself, and tries again with the next one.
+ */
+static void try_install(struct ctnicd_core *c, uint32_t id)
+{
+	struct ctnic_nexthop nh[2];
+
+	for (int d = 0; d < 2; d++) {
+		struct ctnic_key k = ctnicd_conns_key(&c->conns, id, (enum ctnic_dir)!d);
+		struct ctnic_key out = ctnic_tuple_invert(&k);
+
+		if (ctnicd_resolve(c, out.daddr, &nh[d]) < 0)
+			return;
+	}
+	install(c, id, nh);
+}
+
+/*
  * A state, class or action change: the card's record is read (its
  * counters and last-seen are the card's), changed, and written back.
  */
@@ -271,7 +290,7 @@ static void create(struct ctnicd_core *c, unsigned in_port, uint8_t *f, size_t l
 	struct ctnic_nat_pkt np = { .k = p->key, .in_if = from_host ? NULL : port_name(c, in_port) };
 	struct ctnic_nat_action dn, sn;
 	const struct ctnic_nat_range *dr = NULL, *sr = NULL;
-	struct ctnic_nexthop nh[2];
+	struct ctnic_nexthop nh0;
 	struct ctnic_key reply, out0;
 	uint32_t id;
 	char err[256];
@@ -287,11 +306,11 @@ static void create(struct ctnicd_core *c, unsigned in_port, uint8_t *f, size_t l
 		dr = &dn.range;
 		np.k.daddr = dn.range.min_addr;
 	}
-	if (next_hop(c, np.k.daddr, &nh[0]) < 0)
+	if (next_hop(c, np.k.daddr, &nh0) < 0)
 		return;
 	np.in_if = NULL;
-	np.out_if = nh[0].port == CTNICD_HOST_PORT ? NULL : port_name(c, nh[0].port);
-	if (ctnic_nat_eval(c->conf->nat, nh[0].port == CTNICD_HOST_PORT ? CTNIC_HOOK_INPUT : CTNIC_HOOK_POSTROUTING,
+	np.out_if = nh0.port == CTNICD_HOST_PORT ? NULL : port_name(c, nh0.port);
+	if (ctnic_nat_eval(c->conf->nat, nh0.port == CTNICD_HOST_PORT ? CTNIC_HOOK_INPUT : CTNIC_HOOK_POSTROUTING,
 			   &np, &c->env, &sn, err, sizeof(err)) < 0) {
 		c->st.conn_no_binding++;
 		snprintf(c->err, sizeof(c->err), "NAT: %s", err);
@@ -300,7 +319,7 @@ static void create(struct ctnicd_core *c, unsigned in_port, uint8_t *f, size_t l
 	if (sn.manip == CTNIC_NAT_MANIP_SRC)
 		sr = &sn.range;
 	/* A packet that dies here makes no connection (Linux drops it before confirming one). */
-	if (nh[0].port != CTNICD_HOST_PORT && !from_host && p->ttl <= 1) {
+	if (nh0.port != CTNICD_HOST_PORT && !from_host && p->ttl <= 1) {
 		time_exceeded(c, in_port, f, p);
 		return;
 	}
@@ -322,15 +341,8 @@ static void create(struct ctnicd_core *c, unsigned in_port, uint8_t *f, size_t l
 	c->st.conn_new++;
 	ctnic_linger_forget(c->linger, &p->key);
 	track_first(c, &c->conns.c[id], p->tcp_flags);
+	try_install(c, id);
 	out0 = ctnic_tuple_invert(&reply);
-	/* The original direction goes where its translated destination routes (a range may pick another). */
-	if (out0.daddr == np.k.daddr || ctnicd_resolve(c, out0.daddr, &nh[0]) == 0) {
-		/* The reply goes back to the original source; until its neighbour is known the daemon forwards it. */
-		if (from_host)
-			nh[1] = (struct ctnic_nexthop){ .valid = true, .port = CTNICD_HOST_PORT };
-		if (from_host || ctnicd_resolve(c, p->key.saddr, &nh[1]) == 0)
-			install(c, id, nh);
-	}
 	forward(c, in_port, f, len, p, &out0);
 }
 
@@ -377,6 +389,10 @@ static void known(struct ctnicd_core *c, uint32_t id, enum ctnic_dir dir, unsign
 		cn->last_seen = (uint32_t)c->now;
 	if (cn->tclass != old_class || ((cn->flags ^ old_flags) & CTNICD_CONN_TO_HOST))
 		update(c, id);
+	/* Kept in software so far (no next hop, or no slot): the card may take it now. */
+	if (!(cn->flags & CTNICD_CONN_IN_CARD) && r.verdict != CTNIC_CT_KILL &&
+	    c->place.used < c->place.nslots - c->place.nslots / 8)
+		try_install(c, id);
 	{
 		struct ctnic_key other = ctnicd_conns_key(&c->conns, id, (enum ctnic_dir)!dir);
 
