@@ -173,3 +173,18 @@ uint64_t gw_seed(int argc, char **argv)
 	fflush(stdout);
 	return seed;
 }
+
+void gw_put(uint8_t *p, unsigned bytes, uint32_t v)
+{
+	for (unsigned i = bytes; i-- > 0; v >>= 8)
+		p[i] = (uint8_t)v;
+}
+
+uint32_t gw_get(const uint8_t *p, unsigned bytes)
+{
+	uint32_t v = 0;
+
+	for (unsigned i = 0; i < bytes; i++)
+		v = v << 8 | p[i];
+	return v;
+}

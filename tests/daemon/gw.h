@@ -52,6 +52,10 @@ extern const uint8_t gw_mac_lan[6], gw_mac_wan[6], gw_mac_client[6], gw_mac_serv
 	"neighbour 192.0.2.10 02:00:00:00:00:0a\n" \
 	"neighbour 192.0.2.20 02:00:00:00:00:14\n"
 
+/* Network-order fields of `bytes` bytes (1..4) at p: the tests' own, not the daemon's. */
+void gw_put(uint8_t *p, unsigned bytes, uint32_t v);
+uint32_t gw_get(const uint8_t *p, unsigned bytes);
+
 /* A random test's seed: argv[1], else $CTNIC_SEED, else the time; printed with how to replay it. */
 uint64_t gw_seed(int argc, char **argv);
 

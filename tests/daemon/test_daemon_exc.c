@@ -24,18 +24,6 @@
 #define PSH 0x08
 #define RST 0x04
 
-static void put16(uint8_t *p, uint16_t v)
-{
-	p[0] = (uint8_t)(v >> 8);
-	p[1] = (uint8_t)v;
-}
-
-static void put32(uint8_t *p, uint32_t v)
-{
-	put16(p, (uint16_t)(v >> 16));
-	put16(p + 2, (uint16_t)v);
-}
-
 /*
  * An ICMP error frame (type, code) from osrc to odst quoting the IPv4
  * header and 8 bytes of `quoted` (an Ethernet frame), checksums by tools/gen.
@@ -49,18 +37,18 @@ static size_t icmp_err(uint8_t *b, const uint8_t dst[6], const uint8_t src[6], u
 	memset(b, 0, 14 + 20 + 8 + q);
 	memcpy(b, dst, 6);
 	memcpy(b + 6, src, 6);
-	put16(b + 12, 0x0800);
+	gw_put(b + 12, 2, 0x0800);
 	ip[0] = 0x45;
 	ip[1] = tos;
-	put16(ip + 2, (uint16_t)(20 + 8 + q));
+	gw_put(ip + 2, 2, (uint16_t)(20 + 8 + q));
 	ip[8] = ttl;
 	ip[9] = 1;
-	put32(ip + 12, osrc);
-	put32(ip + 16, odst);
-	put16(ip + 10, (uint16_t)~ctnic_csum_fold(ctnic_csum_add(0, ip, 20)));
+	gw_put(ip + 12, 4, osrc);
+	gw_put(ip + 16, 4, odst);
+	gw_put(ip + 10, 2, (uint16_t)~ctnic_csum_fold(ctnic_csum_add(0, ip, 20)));
 	ic[0] = type;
 	memcpy(ic + 8, quoted + 14, q);
-	put16(ic + 2, (uint16_t)~ctnic_csum_fold(ctnic_csum_add(0, ic, 8 + q)));
+	gw_put(ic + 2, 2, (uint16_t)~ctnic_csum_fold(ctnic_csum_add(0, ic, 8 + q)));
 	return 14 + 20 + 8 + q;
 }
 
@@ -71,27 +59,36 @@ static void establish(struct gw *g, const struct nat_case *k)
 	c2s(g, k, ACK);
 }
 
-/* A router beyond the SNAT gateway reports the client's packet: the error reaches the client about its own packet. */
-static void test_icmp_error_translated_with_its_quote(void **state)
+/*
+ * A router beyond the SNAT gateway reports the client's packet (ICMP type):
+ * the error must reach the client about its own packet, byte for byte.
+ */
+static void router_error_reaches_the_client(struct gw *g, const struct nat_case *k, uint8_t type)
 {
-	const struct nat_case *k = &nat_cases[1]; /* SNAT */
 	uint8_t quoted[CTNIC_PKT_MAX], in[256], want[256];
 	uint32_t router = IP(198, 51, 100, 1);
 	size_t n, wn;
+
+	/* The client's packet as it left (translated), and as the client sent it. */
+	gw_tcp(quoted, gw_mac_router, gw_mac_wan, k->c_addr_out, k->c_port_out, k->s_addr_out, k->s_port_out, ACK, 63);
+	n = icmp_err(in, gw_mac_wan, gw_mac_router, router, k->c_addr_out, 64, 0, type, quoted);
+	gw_tcp(quoted, gw_mac_router, gw_mac_wan, k->c_addr, k->c_port, k->s_addr, k->s_port, ACK, 63);
+	wn = icmp_err(want, gw_mac_client, gw_mac_lan, router, k->c_addr, 63, 0, type, quoted);
+	gw_rx(g, 1, in, n);
+	gw_expect_one(g, 0, want, wn);
+	assert_int_equal(g->core->st.icmp_err_translated, 1);
+	assert_int_equal(g->leaks, 0);
+}
+
+/* A router's time exceeded about a live SNAT connection. */
+static void test_icmp_error_translated_with_its_quote(void **state)
+{
 	struct gw g;
 
 	(void)state;
-	case_open(&g, k, "");
-	establish(&g, k);
-	/* The client's packet as it left (translated), and as the client sent it. */
-	gw_tcp(quoted, gw_mac_router, gw_mac_wan, k->c_addr_out, k->c_port_out, k->s_addr_out, k->s_port_out, ACK, 63);
-	n = icmp_err(in, gw_mac_wan, gw_mac_router, router, k->c_addr_out, 64, 0, 11, quoted);
-	gw_tcp(quoted, gw_mac_router, gw_mac_wan, k->c_addr, k->c_port, k->s_addr, k->s_port, ACK, 63);
-	wn = icmp_err(want, gw_mac_client, gw_mac_lan, router, k->c_addr, 63, 0, 11, quoted);
-	gw_rx(&g, 1, in, n);
-	gw_expect_one(&g, 0, want, wn);
-	assert_int_equal(g.core->st.icmp_err_translated, 1);
-	assert_int_equal(g.leaks, 0);
+	case_open(&g, &nat_cases[1], "");
+	establish(&g, &nat_cases[1]);
+	router_error_reaches_the_client(&g, &nat_cases[1], 11);
 	gw_close(&g);
 }
 
@@ -120,9 +117,6 @@ static void test_icmp_error_from_dnat_target_hides_it(void **state)
 static void test_icmp_error_about_a_lingering_connection_translated(void **state)
 {
 	const struct nat_case *k = &nat_cases[1]; /* SNAT */
-	uint8_t quoted[CTNIC_PKT_MAX], in[256], want[256];
-	uint32_t router = IP(198, 51, 100, 1);
-	size_t n, wn;
 	struct gw g;
 
 	(void)state;
@@ -131,14 +125,7 @@ static void test_icmp_error_about_a_lingering_connection_translated(void **state
 	c2s(&g, k, RST | ACK);
 	gw_advance(&g, 11);
 	assert_int_equal(g.core->conns.used, 0);
-	gw_tcp(quoted, gw_mac_router, gw_mac_wan, k->c_addr_out, k->c_port_out, k->s_addr_out, k->s_port_out, ACK, 63);
-	n = icmp_err(in, gw_mac_wan, gw_mac_router, router, k->c_addr_out, 64, 0, 3, quoted);
-	gw_tcp(quoted, gw_mac_router, gw_mac_wan, k->c_addr, k->c_port, k->s_addr, k->s_port, ACK, 63);
-	wn = icmp_err(want, gw_mac_client, gw_mac_lan, router, k->c_addr, 63, 0, 3, quoted);
-	gw_rx(&g, 1, in, n);
-	gw_expect_one(&g, 0, want, wn);
-	assert_int_equal(g.core->st.icmp_err_translated, 1);
-	assert_int_equal(g.leaks, 0);
+	router_error_reaches_the_client(&g, k, 3);
 	gw_close(&g);
 }
 
@@ -190,16 +177,16 @@ static size_t arp_frame(uint8_t *b, uint16_t op, const uint8_t dst[6], const uin
 	memset(b, 0, 60);
 	memcpy(b, dst, 6);
 	memcpy(b + 6, sha, 6);
-	put16(b + 12, 0x0806);
-	put16(b + 14, 1);
-	put16(b + 16, 0x0800);
+	gw_put(b + 12, 2, 0x0806);
+	gw_put(b + 14, 2, 1);
+	gw_put(b + 16, 2, 0x0800);
 	b[18] = 6;
 	b[19] = 4;
-	put16(b + 20, op);
+	gw_put(b + 20, 2, op);
 	memcpy(b + 22, sha, 6);
-	put32(b + 28, spa);
+	gw_put(b + 28, 4, spa);
 	memcpy(b + 32, tha, 6);
-	put32(b + 38, tpa);
+	gw_put(b + 38, 4, tpa);
 	return 60;
 }
 
@@ -243,7 +230,7 @@ static void test_arp_answered_and_next_hops_resolved(void **state)
 	in[17] = 0xdd;
 	gw_rx(&g, 0, in, n);
 	memset(in, 0, 60);
-	put16(in + 12, 0x86dd);
+	gw_put(in + 12, 2, 0x86dd);
 	gw_rx(&g, 0, in, 60);
 	gw_expect_none(&g);
 	assert_int_equal(g.core->st.non_ipv4_dropped, 1);
@@ -300,7 +287,7 @@ static void test_malformed_punts_are_counted(void **state)
 	n = gw_tcp(in, gw_mac_lan, gw_mac_client, k->c_addr, k->c_port, k->s_addr, k->s_port, SYN, 64);
 	ctnicd_core_punt(g.core, &d, in, 10);          /* shorter than Ethernet */
 	in[14] = 0x46;                                  /* IHL beyond the frame's header */
-	put16(in + 16, 2000);                           /* total length beyond the frame */
+	gw_put(in + 16, 2, 2000);                           /* total length beyond the frame */
 	ctnicd_core_punt(g.core, &d, in, n);
 	ctnicd_core_punt(g.core, &d, in, 20000);        /* longer than any frame */
 	assert_int_equal(g.core->st.punt_bad, 3);

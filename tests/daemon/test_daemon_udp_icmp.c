@@ -17,17 +17,6 @@
 
 #include "cases.h"
 
-static void put16(uint8_t *p, uint16_t v)
-{
-	p[0] = (uint8_t)(v >> 8);
-	p[1] = (uint8_t)v;
-}
-
-static uint16_t get16(const uint8_t *p)
-{
-	return (uint16_t)(p[0] << 8 | p[1]);
-}
-
 /* Ethernet + IPv4 (ttl, proto) + 8-byte L4 header + 4 payload bytes; checksums by tools/gen. */
 static size_t l4_frame(uint8_t *b, const uint8_t dst[6], const uint8_t src[6], uint32_t sa, uint32_t da,
 		       uint8_t ttl, uint8_t proto, uint16_t w0, uint16_t w1, uint16_t w2)
@@ -38,32 +27,32 @@ static size_t l4_frame(uint8_t *b, const uint8_t dst[6], const uint8_t src[6], u
 	memset(b, 0, 14 + 20 + 12);
 	memcpy(b, dst, 6);
 	memcpy(b + 6, src, 6);
-	put16(b + 12, 0x0800);
+	gw_put(b + 12, 2, 0x0800);
 	ip[0] = 0x45;
-	put16(ip + 2, 32);
+	gw_put(ip + 2, 2, 32);
 	ip[8] = ttl;
 	ip[9] = proto;
-	put16(ip + 12, (uint16_t)(sa >> 16));
-	put16(ip + 14, (uint16_t)sa);
-	put16(ip + 16, (uint16_t)(da >> 16));
-	put16(ip + 18, (uint16_t)da);
-	put16(ip + 10, (uint16_t)~ctnic_csum_fold(ctnic_csum_add(0, ip, 20)));
+	gw_put(ip + 12, 2, (uint16_t)(sa >> 16));
+	gw_put(ip + 14, 2, (uint16_t)sa);
+	gw_put(ip + 16, 2, (uint16_t)(da >> 16));
+	gw_put(ip + 18, 2, (uint16_t)da);
+	gw_put(ip + 10, 2, (uint16_t)~ctnic_csum_fold(ctnic_csum_add(0, ip, 20)));
 	memcpy(l4 + 8, "ping", 4);
 	if (proto == 17) {          /* UDP: sport, dport, length, checksum over the pseudo header */
-		put16(l4, w0);
-		put16(l4 + 2, w1);
-		put16(l4 + 4, 12);
+		gw_put(l4, 2, w0);
+		gw_put(l4 + 2, 2, w1);
+		gw_put(l4 + 4, 2, 12);
 		memcpy(pseudo, ip + 12, 8);
 		pseudo[8] = 0;
 		pseudo[9] = 17;
-		put16(pseudo + 10, 12);
+		gw_put(pseudo + 10, 2, 12);
 		sum = ctnic_csum_add(ctnic_csum_add(0, pseudo, 12), l4, 12);
-		put16(l4 + 6, (uint16_t)~ctnic_csum_fold(sum));
+		gw_put(l4 + 6, 2, (uint16_t)~ctnic_csum_fold(sum));
 	} else {                    /* ICMP echo: type w0, identifier w1, sequence w2 */
 		l4[0] = (uint8_t)w0;
-		put16(l4 + 4, w1);
-		put16(l4 + 6, w2);
-		put16(l4 + 2, (uint16_t)~ctnic_csum_fold(ctnic_csum_add(0, l4, 12)));
+		gw_put(l4 + 4, 2, w1);
+		gw_put(l4 + 6, 2, w2);
+		gw_put(l4 + 2, 2, (uint16_t)~ctnic_csum_fold(ctnic_csum_add(0, l4, 12)));
 	}
 	return 14 + 32;
 }
@@ -107,7 +96,7 @@ static void test_udp_and_icmp_echo_through_snat(void **state)
 	n = l4_frame(in, gw_mac_lan, (const uint8_t[6]){ 2, 0, 0, 0, 0, 0x14 }, CLIENT2, SERVER, 64, 1, 8, 0x1234, 1);
 	gw_rx(&g, 0, in, n);
 	assert_int_equal(g.nout, 1);
-	second = get16(g.out[0].f + 14 + 20 + 4);
+	second = (uint16_t)gw_get(g.out[0].f + 14 + 20 + 4, 2);
 	assert_int_not_equal(second, 0x1234);
 	wn = l4_frame(want, gw_mac_router, gw_mac_wan, OUTSIDE, SERVER, 63, 1, 8, second, 1);
 	gw_expect_one(&g, 1, want, wn);
