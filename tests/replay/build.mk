@@ -1,5 +1,20 @@
 # tests/replay/: ctnic-replay against ctnic-story-gen's expected outputs
 # (no leak), determinism, usage; the story configurations (story-*.conf)
-# that the Linux comparison and the demo use too.
-TEST_BINS  += $(CTNIC_REPLAY) $(CTNIC_STORY_GEN) $(CTNIC_PCAPDIFF)
+# that the Linux comparison and the demo use too. (tools/ is read after
+# this file: its programs are named by path.)
+TEST_BINS  += $(B)/tools/replay/ctnic-replay $(B)/tools/gen/ctnic-story-gen $(B)/tools/pcapdiff/ctnic-pcapdiff
 TEST_PROGS += tests/replay/test-replay.sh
+TEST_BINS  += $(B)/tests/linux/ctnic-linux-replay
+TEST_PROGS += tests/replay/test-linux-diff.sh
+
+# ctnic's outputs of the Linux oracle's story inputs, DIR/<scenario>/out0.pcap
+# and out1.pcap, and the full report of tests/linux with them:
+#   make test-linux-diff-ctnic      (= make ctnic-story && make test-linux-diff CTNIC_OUT=...)
+CTNIC_STORY_OUT ?= $(BUILD_ROOT)/ctnic-story
+.PHONY: ctnic-story test-linux-diff-ctnic
+ctnic-story: $(B)/tools/replay/ctnic-replay $(B)/tools/gen/ctnic-story-gen $(B)/tools/pcapdiff/ctnic-pcapdiff
+	@tests/replay/story-replay.sh --build $(B) --out $(CTNIC_STORY_OUT)
+
+test-linux-diff-ctnic: deps
+	@$(MAKE) --no-print-directory ctnic-story
+	@$(MAKE) --no-print-directory test-linux-diff CTNIC_OUT=$(CTNIC_STORY_OUT)
