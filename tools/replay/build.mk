@@ -1,5 +1,5 @@
 # tools/replay/: ctnic-replay, recorded traffic through the card and ctnicd's
-# core (docs/replay.md), and ctfmt.c, ctnicd's answers as conntrack -L / -E
+# core (docs/user-guide.md), and ctfmt.c, ctnicd's answers as conntrack -L / -E
 # lines and Prometheus text (ctnicctl prints with it too). Tests of the
 # replay are tests/replay/ (its build.mk registers them).
 CTNIC_REPLAY      := $(B)/tools/replay/ctnic-replay

@@ -1,6 +1,6 @@
 /*
  * ctnic-replay - recorded traffic through the whole system (the card and
- * ctnicd's core) and back (docs/replay.md).
+ * ctnicd's core) and back (docs/user-guide.md, "Replaying traffic").
  *
  *   ctnic-replay --config FILE --in 0=a.pcap --in 1=b.pcap
  *                --out 0=a_out.pcap --out 1=b_out.pcap [--out host=h.pcap]
@@ -16,6 +16,11 @@
  * first input frame's time plus the ticks since). Nothing depends on the
  * machine's speed or the wall clock: the same inputs give the same output
  * bytes on every run.
+ *
+ * With --serve PATH the card and the core stay after the replay and answer
+ * ctnicctl on PATH (ctnicd's own control code) until SIGTERM or SIGINT:
+ * the connection table and counters of a recorded day, inspected at leisure.
+ * The device clock stands still meanwhile.
  */
 #include <errno.h>
 #include <getopt.h>
@@ -26,6 +31,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <poll.h>
+#include <signal.h>
+#include <sys/signalfd.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -68,7 +76,7 @@ struct replay {
 };
 
 struct opts {
-	const char *config, *backend, *card, *sim_bin;
+	const char *config, *backend, *card, *sim_bin, *serve;
 	const char *in[HOST + 1], *out[HOST + 1];
 	bool conn, json, quiet;
 	uint64_t seed;
@@ -90,6 +98,7 @@ static void usage(FILE *f)
 		"  --sim PATH       the ctnic-sim program (default: next to this build's)\n"
 		"  --seed N         the daemon's seed for NAT port choices (default 1)\n"
 		"  --conn           print the connection table at the end (conntrack -L lines)\n"
+		"  --serve PATH     then answer ctnicctl on the control socket PATH until SIGTERM/SIGINT\n"
 		"  -o json          statistics and connections as ctnicd's JSON answers\n"
 		"  --quiet          print nothing but errors\n"
 		"  --help           this text\n"
@@ -453,6 +462,47 @@ static void report(struct replay *r, const struct opts *o, size_t nframes)
 	cJSON_Delete(cl);
 }
 
+/* ctnicd's control socket over this card and core, until SIGTERM or SIGINT. */
+static int serve(struct replay *r, const char *path)
+{
+	struct ctnicd_daemon d = { .dev = r->dev, .core = r->core };
+	struct ctnicd_ctl *ctl;
+	char err[CTNIC_ERR_LEN];
+	sigset_t mask;
+	int sfd;
+
+	sigemptyset(&mask);
+	sigaddset(&mask, SIGTERM);
+	sigaddset(&mask, SIGINT);
+	sigprocmask(SIG_BLOCK, &mask, NULL);
+	if ((sfd = signalfd(-1, &mask, SFD_CLOEXEC)) < 0) {
+		fprintf(stderr, "ctnic-replay: signalfd: %s\n", strerror(errno));
+		return 1;
+	}
+	if (ctnicd_ctl_open(&ctl, path, ctnicd_commands, &d, err, sizeof(err)) < 0) {
+		fprintf(stderr, "ctnic-replay: --serve %s: %s\n", path, err);
+		close(sfd);
+		return 1;
+	}
+	fprintf(stderr, "ctnic-replay: serving ctnicctl on %s (device time stands at %.3f s)\n", path,
+		(double)((r->tick - r->tick0) * r->ns_per_tick) / 1e9);
+	for (;;) {
+		struct pollfd pfd[40];
+		size_t nc;
+
+		pfd[0] = (struct pollfd){ .fd = sfd, .events = POLLIN };
+		nc = ctnicd_ctl_pollfds(ctl, pfd + 1, sizeof(pfd) / sizeof(pfd[0]) - 1);
+		if (poll(pfd, nc + 1, -1) < 0 && errno != EINTR)
+			break;
+		if (pfd[0].revents)
+			break;
+		ctnicd_ctl_serve(ctl, pfd + 1, nc);
+	}
+	ctnicd_ctl_close(ctl);
+	close(sfd);
+	return 0;
+}
+
 static int run(struct replay *r, const struct opts *o, struct frame *v, size_t n)
 {
 	struct ctnic_conf *conf;
@@ -489,7 +539,8 @@ static int run(struct replay *r, const struct opts *o, struct frame *v, size_t n
 	}
 	if (!o->quiet)
 		report(r, o, n);
-	return 0;
+	fflush(stdout);
+	return o->serve ? serve(r, o->serve) : 0;
 }
 
 int main(int argc, char **argv)
@@ -500,6 +551,7 @@ int main(int argc, char **argv)
 		{ "card", required_argument, NULL, 'C' },   { "sim", required_argument, NULL, 'S' },
 		{ "seed", required_argument, NULL, 's' },   { "conn", no_argument, NULL, 'n' },
 		{ "quiet", no_argument, NULL, 'q' },        { "help", no_argument, NULL, 'h' },
+		{ "serve", required_argument, NULL, 'L' },
 		{ NULL, 0, NULL, 0 },
 	};
 	struct opts o = { .backend = "model", .seed = 1 };
@@ -545,6 +597,7 @@ int main(int argc, char **argv)
 			}
 			break;
 		case 'n': o.conn = true; break;
+		case 'L': o.serve = optarg; break;
 		case 'q': o.quiet = true; break;
 		case 'o':
 			if (strcmp(optarg, "json") && strcmp(optarg, "text")) {
