@@ -231,26 +231,31 @@ wire [1023:0] h = hdr_reg;
 wire        p_vlan = b16(h, 7'd12) == 16'h8100;
 wire [6:0]  p_l3 = p_vlan ? 7'd18 : 7'd14;
 wire [15:0] p_et = p_vlan ? b16(h, 7'd16) : b16(h, 7'd12);
-wire [7:0]  p_vihl = b8(h, p_l3);
+// The window moved so the IPv4 header starts at byte 0 (two constant shifts
+// and a 2:1 mux), and again so the L4 header does (one shift by IHL words):
+// every field below is then at a fixed offset.
+wire [1023:0] h3 = p_vlan ? h >> (18 * 8) : h >> (14 * 8);
+wire [7:0]  p_vihl = b8(h3, 7'd0);
 wire [3:0]  p_ihl = p_vihl[3:0];
+wire [1023:0] h4 = h3 >> {p_ihl, 5'd0};
 wire [6:0]  p_hlen = {1'b0, p_ihl, 2'b00};
-wire [15:0] p_tot = b16(h, p_l3 + 7'd2);
+wire [15:0] p_tot = b16(h3, 7'd2);
 /* verilator lint_off UNUSEDSIGNAL */
 // DF and the reserved flag do not matter here
-wire [15:0] p_frag = b16(h, p_l3 + 7'd6);
+wire [15:0] p_frag = b16(h3, 7'd6);
 /* verilator lint_on UNUSEDSIGNAL */
-wire [7:0]  p_ttl = b8(h, p_l3 + 7'd8);
-wire [7:0]  p_proto = b8(h, p_l3 + 7'd9);
-wire [31:0] p_saddr = b32(h, p_l3 + 7'd12);
-wire [31:0] p_daddr = b32(h, p_l3 + 7'd16);
+wire [7:0]  p_ttl = b8(h3, 7'd8);
+wire [7:0]  p_proto = b8(h3, 7'd9);
+wire [31:0] p_saddr = b32(h3, 7'd12);
+wire [31:0] p_daddr = b32(h3, 7'd16);
 wire [6:0]  p_l4 = p_l3 + p_hlen;
 wire [16:0] p_len = {1'b0, len_reg};
 wire [16:0] p_ip_end = {10'd0, p_l3} + {1'b0, p_tot};
-wire [15:0] p_sport = b16(h, p_l4);
-wire [15:0] p_dport = b16(h, p_l4 + 7'd2);
-wire [7:0]  p_icmp_type = b8(h, p_l4);
-wire [15:0] p_icmp_id = b16(h, p_l4 + 7'd4);
-wire [7:0]  p_tcp_flags = b8(h, p_l4 + 7'd13);
+wire [15:0] p_sport = b16(h4, 7'd0);
+wire [15:0] p_dport = b16(h4, 7'd2);
+wire [7:0]  p_icmp_type = b8(h4, 7'd0);
+wire [15:0] p_icmp_id = b16(h4, 7'd4);
+wire [7:0]  p_tcp_flags = b8(h4, 7'd13);
 wire        p_is_tcp = p_proto == 8'd6;
 wire        p_is_udp = p_proto == 8'd17;
 wire        p_is_icmp = p_proto == 8'd1;
@@ -265,7 +270,7 @@ always @* begin
     p_csum_sum = 32'd0;
     for (ci = 0; ci < 30; ci = ci + 1)
         if (ci < {27'd0, p_ihl, 1'b0})
-            p_csum_sum = p_csum_sum + {16'd0, b16(h, p_l3 + ci[6:0] * 7'd2)};
+            p_csum_sum = p_csum_sum + {16'd0, b16(h3, ci[6:0] * 7'd2)};
 end
 wire p_csum_ok = fold(p_csum_sum) == 16'hffff;
 
