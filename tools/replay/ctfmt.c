@@ -95,7 +95,7 @@ void ctnic_fmt_conn(FILE *f, const cJSON *c)
 	conn_line(f, c, false);
 }
 
-void ctnic_fmt_conns(FILE *f, FILE *stderr_f, const cJSON *result)
+void ctnic_fmt_conns(FILE *f, FILE *stderr_f, const char *prog, const cJSON *result)
 {
 	const cJSON *e, *arr = get(result, "conns");
 	int n = 0;
@@ -105,7 +105,7 @@ void ctnic_fmt_conns(FILE *f, FILE *stderr_f, const cJSON *result)
 		n++;
 	}
 	if (stderr_f)
-		fprintf(stderr_f, "ctnic: %d flow entries have been shown.\n", n);
+		fprintf(stderr_f, "%s: %d flow entries have been shown.\n", prog, n);
 }
 
 void ctnic_fmt_event(FILE *f, const cJSON *ev)

@@ -27,8 +27,8 @@
  */
 void ctnic_fmt_conn(FILE *f, const cJSON *conn);
 
-/* Every connection of a "conn list" result, then conntrack's closing line on stderr_f (may be NULL). */
-void ctnic_fmt_conns(FILE *f, FILE *stderr_f, const cJSON *result);
+/* Every connection of a "conn list" result, then conntrack's closing line ("PROG: N flow entries have been shown.") on stderr_f (may be NULL). */
+void ctnic_fmt_conns(FILE *f, FILE *stderr_f, const char *prog, const cJSON *result);
 
 /* One event as conntrack -E prints it: "    [NEW] tcp      6 120 SYN_SENT src=...". */
 void ctnic_fmt_event(FILE *f, const cJSON *event);

@@ -455,7 +455,7 @@ static void report(struct replay *r, const struct opts *o, size_t nframes)
 		ctnic_fmt_stats_text(stdout, cJSON_GetObjectItemCaseSensitive(st, "result"));
 		if (cl) {
 			printf("--- connections (ctnicctl conn list)\n");
-			ctnic_fmt_conns(stdout, stdout, cJSON_GetObjectItemCaseSensitive(cl, "result"));
+			ctnic_fmt_conns(stdout, stdout, "ctnic-replay", cJSON_GetObjectItemCaseSensitive(cl, "result"));
 		}
 	}
 	cJSON_Delete(st);
