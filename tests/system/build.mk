@@ -42,7 +42,7 @@ PROBE_SIM     := $(SYSTEST_DIR)/ctnic-sim-probe
 PROBE_OBJS    := $(patsubst sim/ctnic-sim/%.cpp,$(SYSTEST_DIR)/probe-sim/%.o,$(CTNIC_SIM_SRCS))
 PROBE_VLT_INC := /usr/share/verilator/include
 PROBE_CXX     := $(CXX) -std=c++17 -O2 -w -faligned-new -I$(PROBE_VTOP) -I$(PROBE_VLT_INC) -I$(PROBE_VLT_INC)/vltstd
-DMA_TEST      := $(SYSTEST_DIR)/dma_test
+HOSTRAM_TEST      := $(SYSTEST_DIR)/sim_hostram_test
 
 $(PROBE_VTOP)/Vctnic_top.mk: tests/system/probe/ctnic_top.v
 	@mkdir -p $(PROBE_VTOP)
@@ -65,8 +65,8 @@ $(SYSTEST_DIR)/probe-sim/%.o: sim/ctnic-sim/%.cpp $(wildcard sim/ctnic-sim/*.h) 
 $(PROBE_SIM): $(PROBE_OBJS) $(PROBE_LIB)
 	$(CXX) $(LDFLAGS) -o $@ $^ -lpcap -pthread
 
-$(DMA_TEST): $(SYSTEST_DIR)/dma_test.o $(SYSTEST_LIB) $(LIBCTNIC)
+$(HOSTRAM_TEST): $(SYSTEST_DIR)/sim_hostram_test.o $(SYSTEST_LIB) $(LIBCTNIC)
 	$(CC) $(LDFLAGS) -o $@ $^ $(LIBCTNIC_LIBS)
 
-TEST_BINS  += $(DMA_TEST) $(PROBE_SIM)
-TEST_PROGS += "$(DMA_TEST) $(PROBE_SIM)"
+TEST_BINS  += $(HOSTRAM_TEST) $(PROBE_SIM)
+TEST_PROGS += "$(HOSTRAM_TEST) $(PROBE_SIM)"

@@ -1,12 +1,12 @@
 /*
- * dma_test - ctnic-sim's host RAM and interrupt path, through libctnic's sim
+ * sim_hostram_test - ctnic-sim's host RAM and interrupt path, through libctnic's sim
  * backend, with the probe card of tests/system/probe (an AXI4 master and an
  * interrupt output driven by registers): the card's bursts land in the
  * shared-memory file the host maps, byte strobes are honoured, reads see
  * what the host wrote, addresses outside the file answer DECERR, and each
  * rising interrupt edge makes the vector's fd readable.
  *
- * usage: dma_test CTNIC-SIM-PROBE
+ * usage: sim_hostram_test CTNIC-SIM-PROBE
  */
 #include <errno.h>
 #include <poll.h>
