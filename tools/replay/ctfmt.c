@@ -135,8 +135,10 @@ static void flat(FILE *f, const char *prefix, const cJSON *o)
 
 			if (cJSON_IsNumber(p))
 				snprintf(name, sizeof(name), "%s%.0f", prefix, p->valuedouble);
-			else if (cJSON_IsString(p))
-				snprintf(name, sizeof(name), "%s%s", prefix, p->valuestring);
+			else if (cJSON_IsString(p)) /* card.ports[host] reads card.host, the host path */
+				snprintf(name, sizeof(name), "%.*s%s", (int)(strlen(prefix) >= 4 &&
+					 !strcmp(prefix + strlen(prefix) - 4, "port") ? strlen(prefix) - 4 : strlen(prefix)),
+					 prefix, p->valuestring);
 			else
 				snprintf(name, sizeof(name), "%s%d", prefix, i);
 		} else {
