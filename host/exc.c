@@ -114,14 +114,20 @@ static void pass(struct ctnicd_core *c, unsigned in_port, uint8_t *f, size_t len
 
 /* ---- the card's flow record of a connection ------------------------------------ */
 
-static struct ctnic_key ref_key(void *arg, uint32_t ref)
+static struct ctnic_key ref_key(struct ctnicd_core *c, uint32_t ref)
 {
-	struct ctnicd_core *c = arg;
-
 	return ctnicd_conns_key(&c->conns, CTNICD_REF_ID(ref), (enum ctnic_dir)CTNICD_REF_DIR(ref));
 }
 
-void ctnicd_flow_record(const struct ctnicd_core *c, uint32_t id, struct ctnic_flow *f)
+/* Both keys of connection id: [0] original, [1] reply (the reply is a tuple-set lookup: once). */
+static void conn_keys(const struct ctnicd_core *c, uint32_t id, struct ctnic_key k[2])
+{
+	k[0] = c->conns.c[id].orig;
+	k[1] = ctnicd_conns_key(&c->conns, id, CTNIC_DIR_REPLY);
+}
+
+/* The record of connection id with keys k: each direction leaves as the other's key turned around. */
+static void record_of(const struct ctnicd_core *c, uint32_t id, const struct ctnic_key k[2], struct ctnic_flow *f)
 {
 	const struct ctnicd_conn *cn = &c->conns.c[id];
 
@@ -131,8 +137,7 @@ void ctnicd_flow_record(const struct ctnicd_core *c, uint32_t id, struct ctnic_f
 	f->generation = cn->gen;
 	f->last_seen = cn->last_seen;
 	for (int d = 0; d < 2; d++) {
-		struct ctnic_key k = ctnicd_conns_key(&c->conns, id, (enum ctnic_dir)!d);
-		struct ctnic_key out = ctnic_tuple_invert(&k);
+		struct ctnic_key out = ctnic_tuple_invert(&k[!d]);
 		bool local = cn->flags & (d ? CTNICD_CONN_LOCAL1 : CTNICD_CONN_LOCAL0);
 
 		f->dir[d] = (struct ctnic_flow_dir){
@@ -143,8 +148,16 @@ void ctnicd_flow_record(const struct ctnicd_core *c, uint32_t id, struct ctnic_f
 	}
 }
 
+void ctnicd_flow_record(const struct ctnicd_core *c, uint32_t id, struct ctnic_flow *f)
+{
+	struct ctnic_key k[2];
+
+	conn_keys(c, id, k);
+	record_of(c, id, k, f);
+}
+
 /* Both keys placed (cuckoo moves posted first), then one FLOW_INSTALL. */
-static void install(struct ctnicd_core *c, uint32_t id, const struct ctnic_nexthop nh[2])
+static void install(struct ctnicd_core *c, uint32_t id, const struct ctnic_nexthop nh[2], const struct ctnic_key k[2])
 {
 	struct ctnicd_conn *cn = &c->conns.c[id];
 	struct ctnic_cmd cmd = { .op = CTNIC_CMD_OP_FLOW_INSTALL, .index = id, .tag = id };
@@ -164,9 +177,8 @@ static void install(struct ctnicd_core *c, uint32_t id, const struct ctnic_nexth
 		struct ctnicd_move mv[CTNICD_PLACE_DEPTH];
 		unsigned n = 0;
 
-		ke[d] = (struct ctnic_key_entry){ .valid = true, .reply = d == 1, .flow_id = id,
-						  .key = ctnicd_conns_key(&c->conns, id, (enum ctnic_dir)d) };
-		if (ctnicd_place_add(&c->place, &ke[d].key, CTNICD_REF(id, d), ref_key, c, mv, &n, &cn->slot[d]) < 0) {
+		ke[d] = (struct ctnic_key_entry){ .valid = true, .reply = d == 1, .flow_id = id, .key = k[d] };
+		if (ctnicd_place_add(&c->place, &ke[d].key, CTNICD_REF(id, d), mv, &n, &cn->slot[d]) < 0) {
 			if (d == 1) {
 				ctnicd_place_del(&c->place, cn->slot[0]);
 				cn->slot[0] = UINT32_MAX;
@@ -192,7 +204,7 @@ static void install(struct ctnicd_core *c, uint32_t id, const struct ctnic_nexth
 		}
 		c->st.cuckoo_moves += n;
 	}
-	ctnicd_flow_record(c, id, &f);
+	record_of(c, id, k, &f);
 	ctnic_flow_pack(&f, cmd.data);
 	cmd.index2 = cn->slot[0];
 	cmd.index3 = cn->slot[1];
@@ -217,15 +229,16 @@ static void install(struct ctnicd_core *c, uint32_t id, const struct ctnic_nexth
 static void try_install(struct ctnicd_core *c, uint32_t id)
 {
 	struct ctnic_nexthop nh[2];
+	struct ctnic_key k[2];
 
+	conn_keys(c, id, k);
 	for (int d = 0; d < 2; d++) {
-		struct ctnic_key k = ctnicd_conns_key(&c->conns, id, (enum ctnic_dir)!d);
-		struct ctnic_key out = ctnic_tuple_invert(&k);
+		struct ctnic_key out = ctnic_tuple_invert(&k[!d]);
 
 		if (ctnicd_resolve(c, out.daddr, &nh[d]) < 0)
 			return;
 	}
-	install(c, id, nh);
+	install(c, id, nh, k);
 }
 
 /*
@@ -671,7 +684,11 @@ int ctnicd_core_static(struct ctnicd_core *c, const struct ctnicd_flow_spec *spe
 		cn->xflags |= CTNICD_CONNX_TTL_KEEP;
 	cn->tcp.state = CTNIC_TCP_ESTABLISHED;
 	cn->last_seen = (uint32_t)c->now;
-	install(c, *id, nh);
+	{
+		struct ctnic_key k[2] = { spec->orig, reply };
+
+		install(c, *id, nh, k);
+	}
 	ctnicd_core_commit(c);
 	if (!(cn->flags & CTNICD_CONN_IN_CARD)) {
 		snprintf(err, errlen, "no room in the card for it (key buckets or next hops full)%s%s",

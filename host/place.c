@@ -27,7 +27,10 @@ int ctnicd_place_init(struct ctnicd_place *p, uint32_t buckets, uint32_t ways, c
 	}
 	p->nslots = 2u * buckets * ways;
 	p->ref = calloc(p->nslots, sizeof(*p->ref));
-	if (!p->ref) {
+	p->alt = calloc(p->nslots, sizeof(*p->alt));
+	if (!p->ref || !p->alt) {
+		free(p->ref);
+		free(p->alt);
 		snprintf(err, errlen, "key table shadow of %u slots: out of memory", p->nslots);
 		return -ENOMEM;
 	}
@@ -39,6 +42,7 @@ int ctnicd_place_init(struct ctnicd_place *p, uint32_t buckets, uint32_t ways, c
 void ctnicd_place_fini(struct ctnicd_place *p)
 {
 	free(p->ref);
+	free(p->alt);
 	memset(p, 0, sizeof(*p));
 }
 
@@ -56,17 +60,41 @@ static uint32_t free_way(const struct ctnicd_place *p, uint32_t base)
 	return UINT32_MAX;
 }
 
-/* The bucket (first slot) an entry in `slot` could move to: its other candidate. */
-static uint32_t other_bucket(const struct ctnicd_place *p, uint32_t slot, ctnicd_place_key_fn *key_of, void *arg)
+/* The bucket number (within its sub-table) of a slot. */
+static uint32_t bucket_of_slot(const struct ctnicd_place *p, uint32_t slot)
 {
-	struct ctnic_key k = key_of(arg, p->ref[slot]);
-	unsigned st = slot >= p->buckets * p->ways ? 1u : 0u;
+	return (slot / p->ways) & (p->buckets - 1u);
+}
 
-	return bucket_base(p, ctnic_key_hash(&k), st ^ 1u);
+/* The sub-table of a slot. */
+static unsigned subtable(const struct ctnicd_place *p, uint32_t slot)
+{
+	return slot >= p->buckets * p->ways ? 1u : 0u;
+}
+
+/* The first slot of the bucket an entry in `slot` could move to: its other candidate. */
+static uint32_t other_bucket(const struct ctnicd_place *p, uint32_t slot)
+{
+	return ctnic_slot(subtable(p, slot) ^ 1u, p->alt[slot], 0, p->buckets, p->ways);
+}
+
+/* Puts ref at slot, remembering the bucket of the other sub-table it may move to. */
+static void put(struct ctnicd_place *p, uint32_t slot, uint32_t ref, uint32_t alt_bucket)
+{
+	p->ref[slot] = ref;
+	p->alt[slot] = (uint16_t)alt_bucket;
+}
+
+void ctnicd_place_set(struct ctnicd_place *p, uint32_t slot, uint32_t ref, const struct ctnic_key *k)
+{
+	if (slot >= p->nslots)
+		return;
+	if (!p->ref[slot])
+		p->used++;
+	put(p, slot, ref, ctnic_bucket(ctnic_key_hash(k), subtable(p, slot) ^ 1u, p->buckets));
 }
 
 int ctnicd_place_add(struct ctnicd_place *p, const struct ctnic_key *k, uint32_t ref,
-		     ctnicd_place_key_fn *key_of, void *arg,
 		     struct ctnicd_move moves[CTNICD_PLACE_DEPTH], unsigned *n, uint32_t *slot)
 {
 	uint32_t hash = ctnic_key_hash(k), s;
@@ -77,7 +105,7 @@ int ctnicd_place_add(struct ctnicd_place *p, const struct ctnic_key *k, uint32_t
 	for (unsigned st = 0; st < 2; st++) {
 		s = free_way(p, bucket_base(p, hash, st));
 		if (s != UINT32_MAX) {
-			p->ref[s] = ref;
+			put(p, s, ref, ctnic_bucket(hash, st ^ 1u, p->buckets));
 			p->used++;
 			*slot = s;
 			return 0;
@@ -89,7 +117,7 @@ int ctnicd_place_add(struct ctnicd_place *p, const struct ctnic_key *k, uint32_t
 			q[tail++] = (struct node){ bucket_base(p, hash, st) + w, -1, 1 };
 	while (head < tail) {
 		struct node *nd = &q[head];
-		uint32_t base = other_bucket(p, nd->slot, key_of, arg);
+		uint32_t base = other_bucket(p, nd->slot);
 		uint32_t to = free_way(p, base);
 
 		if (to != UINT32_MAX) {
@@ -102,11 +130,13 @@ int ctnicd_place_add(struct ctnicd_place *p, const struct ctnic_key *k, uint32_t
 				to = q[i].slot;
 				i = q[i].parent;
 			}
+			/* A moved entry's other bucket is the one it left. */
 			for (unsigned j = 0; j < m; j++) {
-				p->ref[moves[j].to] = moves[j].ref;
+				put(p, moves[j].to, moves[j].ref,
+				    bucket_of_slot(p, moves[j].from));
 				p->ref[moves[j].from] = 0;
 			}
-			p->ref[to] = ref;
+			put(p, to, ref, ctnic_bucket(hash, subtable(p, to) ^ 1u, p->buckets));
 			p->used++;
 			p->moves += m;
 			*n = m;

@@ -4,8 +4,9 @@
  * bucket, and cuckoo moves when both buckets are full.
  *
  * A slot is shadowed by a 32-bit reference (0: free; else bit 31 set, bit
- * 30 the direction, bits 21:0 the flow id), so the shadow costs 4 bytes
- * per slot. The caller turns the moves into commands in the order given:
+ * 30 the direction, bits 21:0 the flow id) and the 16-bit number of the
+ * other bucket its key could live in, so the search for moves never
+ * rehashes a key: the shadow costs 6 bytes per slot. The caller turns the moves into commands in the order given:
  * each move deletes the key from its old slot and then writes it into its
  * new one, so the card never holds one key twice (a packet that meets the
  * key in motion misses and the daemon, which knows the connection, forwards
@@ -29,13 +30,11 @@
 
 struct ctnicd_place {
 	uint32_t *ref;               /* one per slot */
+	uint16_t *alt;               /* one per slot: the entry's bucket in the other sub-table */
 	uint32_t buckets, ways, nslots;
 	uint32_t used;
 	uint64_t moves;              /* cuckoo moves made, for statistics */
 };
-
-/* The key a reference stands for (the caller's table knows it). */
-typedef struct ctnic_key ctnicd_place_key_fn(void *arg, uint32_t ref);
 
 struct ctnicd_move {
 	uint32_t from, to, ref;
@@ -52,8 +51,10 @@ void ctnicd_place_fini(struct ctnicd_place *p);
  * -ENOSPC when no chain exists (nothing changed).
  */
 int ctnicd_place_add(struct ctnicd_place *p, const struct ctnic_key *k, uint32_t ref,
-		     ctnicd_place_key_fn *key_of, void *arg,
 		     struct ctnicd_move moves[CTNICD_PLACE_DEPTH], unsigned *n, uint32_t *slot);
+
+/* Records that key *k (reference ref) is at slot (a table read back from the card). */
+void ctnicd_place_set(struct ctnicd_place *p, uint32_t slot, uint32_t ref, const struct ctnic_key *k);
 
 /* Frees a slot. */
 void ctnicd_place_del(struct ctnicd_place *p, uint32_t slot);

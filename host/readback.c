@@ -94,8 +94,7 @@ static void flow_read(struct rb *rb, uint32_t id, const struct ctnic_flow *f)
 	restore_state(cn, f);
 	for (int d = 0; d < 2; d++) {
 		cn->slot[d] = rb->slots[id][d];
-		c->place.ref[cn->slot[d]] = CTNICD_REF(id, d);
-		c->place.used++;
+		ctnicd_place_set(&c->place, cn->slot[d], CTNICD_REF(id, d), &rb->keys[2 * id + d].key);
 	}
 	cn->flags |= CTNICD_CONN_IN_CARD;
 	rb->n++;

@@ -32,11 +32,6 @@ struct keys {
 	struct ctnic_key k[NKEYS];
 };
 
-static struct ctnic_key key_of(void *arg, uint32_t ref)
-{
-	return ((struct keys *)arg)->k[CTNICD_REF_ID(ref)];
-}
-
 /* Where key i may live: the two candidate buckets. */
 static bool in_candidates(const struct ctnicd_place *p, const struct ctnic_key *k, uint32_t slot)
 {
@@ -71,7 +66,7 @@ static void test_cuckoo_moves_keep_every_key_findable(void **state)
 		s ^= s << 13, s ^= s >> 7, s ^= s << 17;
 		ks->k[i] = (struct ctnic_key){ .saddr = (uint32_t)s, .daddr = (uint32_t)(s >> 32), .sport = (uint16_t)i,
 					       .dport = 80, .proto = 6 };
-		if (ctnicd_place_add(&p, &ks->k[i], CTNICD_REF(i, 0), key_of, ks, mv, &n, &slot) < 0)
+		if (ctnicd_place_add(&p, &ks->k[i], CTNICD_REF(i, 0), mv, &n, &slot) < 0)
 			break;
 		/* The card sees each move as a delete, then a write; then the new key. */
 		for (unsigned m = 0; m < n; m++) {
