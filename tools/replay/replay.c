@@ -244,6 +244,9 @@ static int output_close(struct output *o, bool keep)
 	if (o->dead)
 		pcap_close(o->dead);
 	free(o->tmp);
+	o->dump = NULL;
+	o->dead = NULL;
+	o->tmp = NULL;
 	return rc;
 }
 
@@ -540,7 +543,13 @@ static int run(struct replay *r, const struct opts *o, struct frame *v, size_t n
 	if (!o->quiet)
 		report(r, o, n);
 	fflush(stdout);
-	return o->serve ? serve(r, o->serve) : 0;
+	if (!o->serve)
+		return 0;
+	/* The outputs are complete: there for a reader while the table is served. */
+	for (unsigned p = 0; p <= HOST; p++)
+		if (output_close(&r->out[p], true) < 0)
+			return 1;
+	return serve(r, o->serve);
 }
 
 int main(int argc, char **argv)
