@@ -113,6 +113,7 @@ void ctnicd_core_destroy(struct ctnicd_core *c)
 		ctnic_ring_destroy(c->ring[i]);
 	ctnic_dma_pool_destroy(c->pool);
 	ctnic_linger_destroy(c->linger);
+	ctnicd_evlog_free(&c->ev);
 	ctnicd_place_fini(&c->place);
 	if (c->conns.c)
 		ctnicd_conns_fini(&c->conns);
@@ -240,7 +241,21 @@ int ctnicd_core_events(struct ctnicd_core *c)
 
 /* ---- the end of a connection ------------------------------------------------- */
 
-void ctnicd_conn_end(struct ctnicd_core *c, uint32_t id, uint16_t gen, bool card_gone, bool linger)
+void ctnicd_conn_event(struct ctnicd_core *c, uint32_t id, enum ctnicd_ev_type type, enum ctnicd_end_why why)
+{
+	const struct ctnicd_conn *cn = &c->conns.c[id];
+	struct ctnicd_ev ev;
+
+	if (!c->ev.e)
+		return;
+	ev = (struct ctnicd_ev){ .tick = c->now, .id = id, .type = (uint8_t)type,
+				 .state = cn->orig.proto == 6 ? cn->tcp.state : 0, .why = (uint8_t)why,
+				 .orig = cn->orig, .reply = ctnicd_conns_key(&c->conns, id, CTNIC_DIR_REPLY) };
+	ctnicd_evlog_add(&c->ev, &ev);
+}
+
+void ctnicd_conn_end(struct ctnicd_core *c, uint32_t id, uint16_t gen, bool card_gone, bool linger,
+		     enum ctnicd_end_why why)
 {
 	struct ctnicd_conn *cn;
 	struct ctnic_key orig, reply;
@@ -248,6 +263,7 @@ void ctnicd_conn_end(struct ctnicd_core *c, uint32_t id, uint16_t gen, bool card
 	if (!ctnicd_conns_live(&c->conns, id, gen))
 		return;
 	cn = &c->conns.c[id];
+	ctnicd_conn_event(c, id, CTNICD_EV_DESTROY, why);
 	if (cn->flags & CTNICD_CONN_IN_CARD) {
 		struct ctnic_cmd cmd = { .op = card_gone ? CTNIC_CMD_OP_NOP : CTNIC_CMD_OP_FLOW_REMOVE,
 					 .index = id, .index2 = cn->slot[0], .index3 = cn->slot[1], .tag = id };
@@ -277,7 +293,7 @@ void ctnicd_conn_expired(struct ctnicd_core *c, uint32_t id, uint16_t gen, bool 
 	if (!ctnicd_conns_live(&c->conns, id, gen))
 		return;
 	c->st.conn_expired++;
-	ctnicd_conn_end(c, id, gen, card_gone, true);
+	ctnicd_conn_end(c, id, gen, card_gone, true, CTNICD_END_EXPIRED);
 }
 
 /* Ticks since t (32-bit, as the card keeps last-seen). */

@@ -15,6 +15,7 @@
 #include <stdint.h>
 
 #include "conn.h"
+#include "evlog.h"
 #include "ct/ctnic_conf.h"
 #include "ct/ctnic_late.h"
 #include "ct/ctnic_linger.h"
@@ -101,6 +102,7 @@ struct ctnicd_core {
 	ctnicd_host_tx_fn *host_tx;
 	void *host_arg;
 	struct ctnicd_stats st;
+	struct ctnicd_evlog ev;      /* connection events, once someone asks for them */
 	char err[512];               /* the last error worth logging */
 };
 
@@ -156,7 +158,10 @@ int ctnicd_core_timer(struct ctnicd_core *c, uint32_t budget);
  * card retired it already: card_gone), keys out of the tables, its binding
  * into the linger memory (unless forget). `gen` guards against a late event.
  */
-void ctnicd_conn_end(struct ctnicd_core *c, uint32_t id, uint16_t gen, bool card_gone, bool linger);
+void ctnicd_conn_end(struct ctnicd_core *c, uint32_t id, uint16_t gen, bool card_gone, bool linger,
+		     enum ctnicd_end_why why);
+/* Records an event of live connection id (when someone reads events). */
+void ctnicd_conn_event(struct ctnicd_core *c, uint32_t id, enum ctnicd_ev_type type, enum ctnicd_end_why why);
 /* An expiry (the card's event, or the daemon's own sweep). */
 void ctnicd_conn_expired(struct ctnicd_core *c, uint32_t id, uint16_t gen, bool card_gone);
 

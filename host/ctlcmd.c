@@ -281,7 +281,7 @@ static cJSON *end_matching(struct ctnicd_core *c, const struct filter *f)
 
 	for (uint32_t id = 0; id < c->conns.cap; id++)
 		if ((c->conns.c[id].flags & CTNICD_CONN_USED) && (!f || matches(c, id, f))) {
-			ctnicd_conn_end(c, id, c->conns.c[id].gen, false, true);
+			ctnicd_conn_end(c, id, c->conns.c[id].gen, false, true, CTNICD_END_DELETED);
 			n++;
 		}
 	ctnicd_core_commit(c);
@@ -479,6 +479,63 @@ static cJSON *cmd_timeout_list(void *ctx, const cJSON *req, char *err, size_t er
 	return r;
 }
 
+/* ---- events ------------------------------------------------------------------------ */
+
+#define EVENTS_MAX_DEFAULT 256u
+
+static cJSON *cmd_events(void *ctx, const cJSON *req, char *err, size_t errlen)
+{
+	struct ctnicd_core *c = need_core(ctx, err, errlen);
+	const cJSON *since = cJSON_GetObjectItemCaseSensitive(req, "since");
+	const cJSON *max = cJSON_GetObjectItemCaseSensitive(req, "max");
+	uint64_t from, first, n = EVENTS_MAX_DEFAULT;
+	cJSON *r, *arr;
+
+	if (!c)
+		return NULL;
+	if ((since && (!cJSON_IsNumber(since) || since->valuedouble < 0 || since->valuedouble > 9007199254740992.0)) ||
+	    (max && (!cJSON_IsNumber(max) || max->valuedouble < 1 || max->valuedouble > CTNICD_EVLOG_SIZE))) {
+		snprintf(err, errlen, "\"since\" must be a sequence number from an earlier answer's \"next\", "
+			 "\"max\" 1..%u", CTNICD_EVLOG_SIZE);
+		return NULL;
+	}
+	if (ctnicd_evlog_start(&c->ev) < 0) {
+		snprintf(err, errlen, "events: out of memory");
+		return NULL;
+	}
+	if (max)
+		n = (uint64_t)max->valuedouble;
+	/* Without "since": from now on. */
+	from = since ? (uint64_t)since->valuedouble : c->ev.next;
+	if (from > c->ev.next)
+		from = c->ev.next; /* a number from the future: nothing yet */
+	first = ctnicd_evlog_first(&c->ev);
+	r = cJSON_CreateObject();
+	cJSON_AddNumberToObject(r, "lost", (double)(from < first ? first - from : 0));
+	if (from < first)
+		from = first;
+	arr = cJSON_AddArrayToObject(r, "events");
+	for (; from < c->ev.next && n; from++, n--) {
+		const struct ctnicd_ev *e = ctnicd_evlog_get(&c->ev, from);
+		cJSON *o = cJSON_CreateObject();
+
+		cJSON_AddNumberToObject(o, "seq", (double)e->seq);
+		cJSON_AddStringToObject(o, "type", ctnicd_ev_type_name((enum ctnicd_ev_type)e->type));
+		cJSON_AddNumberToObject(o, "tick", (double)e->tick);
+		cJSON_AddNumberToObject(o, "id", e->id);
+		cJSON_AddStringToObject(o, "proto", proto_name(e->orig.proto));
+		if (e->orig.proto == 6)
+			cJSON_AddStringToObject(o, "state", ctnic_tcp_state_name(e->state));
+		if (e->type == CTNICD_EV_DESTROY)
+			cJSON_AddStringToObject(o, "why", ctnicd_end_why_name((enum ctnicd_end_why)e->why));
+		cJSON_AddItemToObject(o, "orig", tuple_json(&e->orig));
+		cJSON_AddItemToObject(o, "reply", tuple_json(&e->reply));
+		cJSON_AddItemToArray(arr, o);
+	}
+	cJSON_AddNumberToObject(r, "next", (double)from);
+	return r;
+}
+
 /* ---- audit ------------------------------------------------------------------------- */
 
 #define AUDIT_LIST_MAX 100
@@ -520,6 +577,7 @@ const struct ctnicd_ctl_cmd ctnicd_commands[] = {
 	{ "timeout get", cmd_timeout_get, "a timeout (or nf_conntrack_tcp_loose) by sysctl name" },
 	{ "timeout set", cmd_timeout_set, "sets one by sysctl name" },
 	{ "timeout list", cmd_timeout_list, "every timeout" },
+	{ "events", cmd_events, "connection events since a sequence number (NEW, UPDATE, DESTROY)" },
 	{ "audit", cmd_audit, "the daemon's table against the card's: every difference" },
 	{ NULL, NULL, NULL },
 };

@@ -343,7 +343,7 @@ static void create(struct ctnicd_core *c, unsigned in_port, uint8_t *f, size_t l
 			c->st.conn_full_drop++;
 			return;
 		}
-		ctnicd_conn_end(c, victim, c->conns.c[victim].gen, false, true);
+		ctnicd_conn_end(c, victim, c->conns.c[victim].gen, false, true, CTNICD_END_EARLY_DROP);
 		c->st.conn_early_drop++;
 	}
 	if (rc < 0) {
@@ -355,6 +355,7 @@ static void create(struct ctnicd_core *c, unsigned in_port, uint8_t *f, size_t l
 	ctnic_linger_forget(c->linger, &p->key);
 	track_first(c, &c->conns.c[id], p->tcp_flags);
 	try_install(c, id);
+	ctnicd_conn_event(c, id, CTNICD_EV_NEW, 0);
 	out0 = ctnic_tuple_invert(&reply);
 	forward(c, in_port, f, len, p, &out0);
 }
@@ -372,7 +373,7 @@ static void known(struct ctnicd_core *c, uint32_t id, enum ctnic_dir dir, unsign
 		ctnic_tcp_packet(&c->conf->ct, &cn->tcp, dir, p->tcp_flags, &r);
 		if (r.verdict == CTNIC_CT_REOPEN) {
 			/* A SYN reopening a closed connection: the old one ends, the SYN makes a new one. */
-			ctnicd_conn_end(c, id, cn->gen, false, false);
+			ctnicd_conn_end(c, id, cn->gen, false, false, CTNICD_END_REOPEN);
 			ip_packet(c, in_port, f, len, p);
 			return;
 		}
@@ -400,6 +401,8 @@ static void known(struct ctnicd_core *c, uint32_t id, enum ctnic_dir dir, unsign
 	}
 	if (r.refresh && (r.verdict == CTNIC_CT_ACCEPT || r.verdict == CTNIC_CT_KILL))
 		cn->last_seen = (uint32_t)c->now;
+	if (p->proto == 6 && r.verdict == CTNIC_CT_ACCEPT && r.new_state != r.old_state)
+		ctnicd_conn_event(c, id, CTNICD_EV_UPDATE, 0);
 	if (cn->tclass != old_class || ((cn->flags ^ old_flags) & CTNICD_CONN_TO_HOST))
 		update(c, id);
 	/* Kept in software so far (no next hop, or no slot): the card may take it now. */
@@ -414,7 +417,7 @@ static void known(struct ctnicd_core *c, uint32_t id, enum ctnic_dir dir, unsign
 	if (forward(c, in_port, f, len, p, &out))
 		c->st.fwd++;
 	if (r.verdict == CTNIC_CT_KILL)
-		ctnicd_conn_end(c, id, cn->gen, false, true);
+		ctnicd_conn_end(c, id, cn->gen, false, true, CTNICD_END_RST);
 }
 
 /* No connection, and this packet may not make one. */

@@ -194,6 +194,55 @@ static void test_timeouts_by_sysctl_name(void **state)
 	cJSON_Delete(j);
 }
 
+/* Events as conntrack -E has them: NEW, UPDATE per state move, DESTROY with why; a reader resumes by "next". */
+static void test_events_new_update_destroy_since_a_sequence_number(void **state)
+{
+	struct fx *x = *state;
+	struct nat_case c = nat_cases[1];
+	cJSON *j = ask(x, "{\"cmd\":\"events\"}");
+	const cJSON *ev;
+	char line[128];
+	int next;
+
+	assert_true(ok(j));
+	assert_int_equal(cJSON_GetArraySize(result(j, "events")), 0); /* from now on */
+	next = result(j, "next")->valueint;
+	cJSON_Delete(j);
+	c.c_port = c.c_port_out = 40002;
+	c2s(&x->g, &c, SYN);
+	s2c(&x->g, &c, SYN | ACK);
+	c2s(&x->g, &c, ACK);
+	j = ask(x, "{\"cmd\":\"conn delete\",\"port\":40002}");
+	cJSON_Delete(j);
+	snprintf(line, sizeof(line), "{\"cmd\":\"events\",\"since\":%d}", next);
+	j = ask(x, line);
+	assert_true(ok(j));
+	ev = result(j, "events");
+	assert_int_equal(cJSON_GetArraySize(ev), 4);
+	assert_string_equal(cJSON_GetObjectItem(cJSON_GetArrayItem(ev, 0), "type")->valuestring, "NEW");
+	assert_string_equal(cJSON_GetObjectItem(cJSON_GetArrayItem(ev, 0), "state")->valuestring, "SYN_SENT");
+	assert_string_equal(cJSON_GetObjectItem(cJSON_GetArrayItem(ev, 1), "state")->valuestring, "SYN_RECV");
+	assert_string_equal(cJSON_GetObjectItem(cJSON_GetArrayItem(ev, 2), "state")->valuestring, "ESTABLISHED");
+	assert_string_equal(cJSON_GetObjectItem(cJSON_GetArrayItem(ev, 3), "type")->valuestring, "DESTROY");
+	assert_string_equal(cJSON_GetObjectItem(cJSON_GetArrayItem(ev, 3), "why")->valuestring, "deleted");
+	assert_string_equal(cJSON_GetObjectItem(cJSON_GetObjectItem(cJSON_GetArrayItem(ev, 3), "reply"), "dst")->valuestring,
+			    "203.0.113.5");
+	assert_int_equal(result(j, "next")->valueint, next + 4);
+	assert_int_equal(result(j, "lost")->valueint, 0);
+	cJSON_Delete(j);
+	/* Read by pieces, and refused arguments. */
+	snprintf(line, sizeof(line), "{\"cmd\":\"events\",\"since\":%d,\"max\":1}", next + 3);
+	j = ask(x, line);
+	assert_int_equal(cJSON_GetArraySize(result(j, "events")), 1);
+	cJSON_Delete(j);
+	j = ask(x, "{\"cmd\":\"events\",\"since\":\"soon\"}");
+	assert_false(ok(j));
+	cJSON_Delete(j);
+	j = ask(x, "{\"cmd\":\"events\",\"max\":0}");
+	assert_false(ok(j));
+	cJSON_Delete(j);
+}
+
 /* Malformed requests: an error each, the table untouched. */
 static void test_garbled_requests_are_refused_and_harm_nothing(void **state)
 {
@@ -246,6 +295,7 @@ int main(int argc, char **argv)
 		cmocka_unit_test_setup_teardown(test_conn_delete_by_tuple_then_flush, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_stats_count_daemon_and_card, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_timeouts_by_sysctl_name, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_events_new_update_destroy_since_a_sequence_number, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_garbled_requests_are_refused_and_harm_nothing, setup, teardown),
 	};
 	seed = gw_seed(argc, argv);
