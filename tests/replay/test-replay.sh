@@ -80,6 +80,28 @@ gen "$w/gap" dnat --gap "$gap"
 replay "$w/gap" dnat "$w/gap/a"
 check "random_gap_${gap}s_late_fin_translated" same_as_expected "$w/gap" "$w/gap/a"
 
+# A seeded random hour of TCP and UDP connections (timeouts, FIN, RST, late packets): the same
+# bytes on every run, and no TCP packet ever leaves with an address the DNAT hides.
+python3 tests/replay/mixgen.py "$seed" "$w/mix-in0.pcap" "$w/mix-in1.pcap" 200
+mkdir -p "$w/mix"
+mix_run() {
+  "$REPLAY" --config "$CONF/story-dnat.conf" --in 0="$w/mix-in0.pcap" --in 1="$w/mix-in1.pcap" \
+    --out 0="$w/mix/$1-0.pcap" --out 1="$w/mix/$1-1.pcap" >"$w/mix/$1.txt" 2>&1
+}
+mix_run a
+mix_run b
+mix_identical() {
+  [ -s "$w/mix/a-1.pcap" ] && cmp -s "$w/mix/a-0.pcap" "$w/mix/b-0.pcap" && cmp -s "$w/mix/a-1.pcap" "$w/mix/b-1.pcap" &&
+    diff -q <(grep -v "^replay: .* to " "$w/mix/a.txt") <(grep -v "^replay: .* to " "$w/mix/b.txt") >/dev/null
+}
+check "random_mix_seed_${seed}_same_replay_twice_gives_identical_bytes_and_statistics" mix_identical
+mix_no_leak() {
+  ! tcpdump -nn -r "$w/mix/a-1.pcap" 'tcp and dst host 198.51.100.80' 2>/dev/null | grep -q . &&
+    ! tcpdump -nn -r "$w/mix/a-0.pcap" 'tcp and src host 203.0.113.5' 2>/dev/null | grep -q . &&
+    grep -q '^daemon.late.translated = [1-9]' "$w/mix/a.txt"
+}
+check "random_mix_seed_${seed}_late_packets_translated_none_leaked" mix_no_leak
+
 # Past the linger time the late FIN and the server's answer are dropped and counted, never leaked.
 gen "$w/long" dnat --gap 400
 replay "$w/long" dnat "$w/long/a"
