@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "ctlcmd.h"
+#include "ctlnat.h"
 
 /* ---- device --------------------------------------------------------------------- */
 
@@ -56,6 +57,43 @@ static cJSON *cmd_device(void *ctx, const cJSON *req, char *err, size_t errlen)
 		return NULL;
 	}
 	cJSON_AddBoolToObject(r, "enabled", (st & CTNIC_STATUS_ENABLED_MASK) != 0);
+	return r;
+}
+
+/* Every readable register by name, read now (ctnic_reg_table). */
+static cJSON *cmd_device_regs(void *ctx, const cJSON *req, char *err, size_t errlen)
+{
+	struct ctnicd_daemon *d = ctx;
+	const struct ctnic_reg_desc *t;
+	cJSON *r, *regs;
+	size_t n;
+
+	(void)req;
+	t = ctnic_reg_table(&n);
+	r = cJSON_CreateObject();
+	regs = cJSON_AddArrayToObject(r, "regs");
+	for (size_t i = 0; i < n; i++)
+		for (uint32_t k = 0; k < t[i].count && t[i].access != 'w'; k++) {
+			uint32_t off = t[i].offset + k * t[i].stride, v;
+			char name[64], hex[16];
+			cJSON *o;
+
+			if (ctnic_csr_read(d->dev, off, &v) < 0) {
+				snprintf(err, errlen, "%s", ctnic_last_error(d->dev));
+				cJSON_Delete(r);
+				return NULL;
+			}
+			if (t[i].count > 1)
+				snprintf(name, sizeof(name), "%s[%u]", t[i].name, k);
+			else
+				snprintf(name, sizeof(name), "%s", t[i].name);
+			snprintf(hex, sizeof(hex), "0x%08x", v);
+			o = cJSON_CreateObject();
+			cJSON_AddStringToObject(o, "name", name);
+			cJSON_AddNumberToObject(o, "offset", off);
+			cJSON_AddStringToObject(o, "value", hex);
+			cJSON_AddItemToArray(regs, o);
+		}
 	return r;
 }
 
@@ -570,6 +608,7 @@ static cJSON *cmd_audit(void *ctx, const cJSON *req, char *err, size_t errlen)
 
 const struct ctnicd_ctl_cmd ctnicd_commands[] = {
 	{ "device", cmd_device, "the card's id, version, tick counter and capacities" },
+	{ "device regs", cmd_device_regs, "every readable register by name" },
 	{ "conn list", cmd_conn_list, "connections (filters: addr port proto state, or a tuple)" },
 	{ "conn delete", cmd_conn_delete, "ends the connections of a tuple or filter" },
 	{ "conn flush", cmd_conn_flush, "ends every connection" },
@@ -577,6 +616,10 @@ const struct ctnicd_ctl_cmd ctnicd_commands[] = {
 	{ "timeout get", cmd_timeout_get, "a timeout (or nf_conntrack_tcp_loose) by sysctl name" },
 	{ "timeout set", cmd_timeout_set, "sets one by sysctl name" },
 	{ "timeout list", cmd_timeout_list, "every timeout" },
+	{ "nat list", ctnicd_cmd_nat_list, "the NAT rules as iptables-save text" },
+	{ "nat load", ctnicd_cmd_nat_load, "replaces the NAT rules with iptables-save text" },
+	{ "nat add", ctnicd_cmd_nat_add, "appends one rule to its chain (iptables -A)" },
+	{ "nat delete", ctnicd_cmd_nat_delete, "deletes a rule by text or by chain and index (iptables -D)" },
 	{ "events", cmd_events, "connection events since a sequence number (NEW, UPDATE, DESTROY)" },
 	{ "audit", cmd_audit, "the daemon's table against the card's: every difference" },
 	{ NULL, NULL, NULL },

@@ -243,6 +243,79 @@ static void test_events_new_update_destroy_since_a_sequence_number(void **state)
 	cJSON_Delete(j);
 }
 
+static int rule_count(struct fx *x, const char *line, bool want_ok)
+{
+	cJSON *j = ask(x, line);
+	int n = -1;
+
+	if (ok(j) != want_ok)
+		fail_msg("%s: %s", line, want_ok ? cJSON_GetObjectItem(j, "error")->valuestring : "accepted");
+	if (want_ok)
+		n = result(j, "count")->valueint;
+	else
+		assert_true(strlen(cJSON_GetObjectItem(j, "error")->valuestring) > 10);
+	cJSON_Delete(j);
+	return n;
+}
+
+/* NAT rules through the socket: list, add, delete by text and by index, load; a bad one changes nothing. */
+static void test_nat_rules_listed_added_deleted_loaded(void **state)
+{
+	struct fx *x = *state;
+	uint8_t in[CTNIC_PKT_MAX], want[CTNIC_PKT_MAX];
+	cJSON *j;
+
+	j = ask(x, "{\"cmd\":\"nat list\"}");
+	assert_true(ok(j));
+	assert_non_null(strstr(result(j, "rules")->valuestring, "-A POSTROUTING -s 192.0.2.0/24 -o wan -j SNAT --to-source 203.0.113.5"));
+	cJSON_Delete(j);
+	assert_int_equal(rule_count(x, "{\"cmd\":\"nat add\",\"rule\":\"-A PREROUTING -i wan -d 203.0.113.1/32 -p tcp "
+				      "--dport 8080 -j DNAT --to-destination 192.0.2.20:80\"}", true), 2);
+	assert_int_equal(rule_count(x, "{\"cmd\":\"nat add\",\"rule\":\"-A PREROUTING -j MARK --set-mark 1\"}", false), -1);
+	assert_int_equal(rule_count(x, "{\"cmd\":\"nat add\",\"rule\":\"-A NOCHAIN -j ACCEPT\"}", false), -1);
+	assert_int_equal(rule_count(x, "{\"cmd\":\"nat add\",\"rule\":\"-A PREROUTING -j ACCEPT\\nCOMMIT\"}", false), -1);
+	/* The new DNAT rule takes a new connection. */
+	gw_rx(&x->g, 1, in, gw_tcp(in, gw_mac_wan, gw_mac_router, IP(198, 51, 100, 7), 999, IP(203, 0, 113, 1), 8080, SYN, 64));
+	gw_expect_one(&x->g, 0, want, gw_tcp(want, gw_mac_server, gw_mac_lan, IP(198, 51, 100, 7), 999, IP(192, 0, 2, 20), 80,
+					      SYN, 63));
+	/* Deleted by its text (written otherwise: -m tcp, options in another order), then by index. */
+	assert_int_equal(rule_count(x, "{\"cmd\":\"nat delete\",\"rule\":\"-A PREROUTING -d 203.0.113.1/32 -i wan -p tcp "
+				      "-m tcp --dport 8080 -j DNAT --to-destination 192.0.2.20:80\"}", true), 1);
+	assert_int_equal(rule_count(x, "{\"cmd\":\"nat delete\",\"rule\":\"-A PREROUTING -j ACCEPT\"}", false), -1);
+	assert_int_equal(rule_count(x, "{\"cmd\":\"nat delete\",\"chain\":\"POSTROUTING\",\"index\":2}", false), -1);
+	assert_int_equal(rule_count(x, "{\"cmd\":\"nat delete\",\"chain\":\"POSTROUTING\",\"index\":1}", true), 0);
+	assert_int_equal(rule_count(x, "{\"cmd\":\"nat load\",\"text\":\"*nat\\n-A POSTROUTING -o wan -j MASQUERADE\\nCOMMIT\\n\"}",
+				    true), 1);
+	j = ask(x, "{\"cmd\":\"nat load\",\"text\":\"*nat\\n-A POSTROUTING -o wan -j FOO\\nCOMMIT\\n\"}");
+	assert_false(ok(j));
+	assert_non_null(strstr(cJSON_GetObjectItem(j, "error")->valuestring, "rules:2"));
+	cJSON_Delete(j);
+	assert_int_equal(rule_count(x, "{\"cmd\":\"nat list\"}", true), 1);
+	assert_int_equal(x->g.leaks, 0);
+}
+
+static void test_device_regs_by_name(void **state)
+{
+	struct fx *x = *state;
+	cJSON *j = ask(x, "{\"cmd\":\"device regs\"}");
+	const cJSON *r;
+	bool ctrl = false, punt = false;
+
+	assert_true(ok(j));
+	cJSON_ArrayForEach(r, result(j, "regs")) {
+		const char *name = cJSON_GetObjectItem(r, "name")->valuestring;
+
+		if (!strcmp(name, "CTRL"))
+			ctrl = !strcmp(cJSON_GetObjectItem(r, "value")->valuestring, "0x00000001");
+		if (!strcmp(name, "CNT_PUNT_LO[1]"))
+			punt = !strcmp(cJSON_GetObjectItem(r, "value")->valuestring, "0x00000002");
+		assert_true(strcmp(name, "TICK_ADVANCE")); /* write-only: left out */
+	}
+	assert_true(ctrl);
+	assert_true(punt);
+	cJSON_Delete(j);
+}
+
 /* Malformed requests: an error each, the table untouched. */
 static void test_garbled_requests_are_refused_and_harm_nothing(void **state)
 {
@@ -296,6 +369,8 @@ int main(int argc, char **argv)
 		cmocka_unit_test_setup_teardown(test_stats_count_daemon_and_card, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_timeouts_by_sysctl_name, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_events_new_update_destroy_since_a_sequence_number, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_nat_rules_listed_added_deleted_loaded, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_device_regs_by_name, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_garbled_requests_are_refused_and_harm_nothing, setup, teardown),
 	};
 	seed = gw_seed(argc, argv);
