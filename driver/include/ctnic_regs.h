@@ -105,6 +105,25 @@
 #define CTNIC_REG_TBL_DATA_COUNT 16u
 #define CTNIC_REG_TBL_DATA_RESET 0x00000000u
 
+/* Aging scanner control (docs/hardware.md, Aging). */
+#define CTNIC_REG_AGING_CTRL 0x0200u
+#define CTNIC_REG_AGING_CTRL_RESET 0x00000000u
+#define CTNIC_AGING_CTRL_ENABLE_SHIFT 0u
+#define CTNIC_AGING_CTRL_ENABLE_MASK 0x00000001u
+
+/* Passes over the whole flow table the scanner has completed since reset (wraps at 2^32). Two increments after a change, every record has been compared with the change in force. */
+#define CTNIC_REG_AGING_PASSES 0x0204u
+#define CTNIC_REG_AGING_PASSES_RESET 0x00000000u
+
+/* Flows the scanner has retired since reset (wraps at 2^32): one EXPIRY event each. */
+#define CTNIC_REG_AGING_EXPIRED 0x0208u
+#define CTNIC_REG_AGING_EXPIRED_RESET 0x00000000u
+
+/* Timeout of class i (flow record word 8 bits 7:4) in device ticks: a flow expires once TICK_LO - last-seen (mod 2^32) >= this value. 0: flows of the class never expire. Compared at every visit, so a change applies to every flow of the class at once. */
+#define CTNIC_REG_AGING_TIMEOUT(i) (0x0240u + (uint32_t)(i) * 0x4u)
+#define CTNIC_REG_AGING_TIMEOUT_COUNT 16u
+#define CTNIC_REG_AGING_TIMEOUT_RESET 0x00000000u
+
 /* Frames received on port i (i = CAP_PORTS: frames injected by the host), bits 31:0; reading latches the whole 64-bit counter. */
 #define CTNIC_REG_CNT_PORT_RX_PKTS_LO(i) (0x1000u + (uint32_t)(i) * 0x40u)
 #define CTNIC_REG_CNT_PORT_RX_PKTS_LO_COUNT 16u
@@ -531,6 +550,10 @@ static inline const struct ctnic_reg_desc *ctnic_reg_table(size_t *n)
 		{ "TBL_INDEX", 0x0104u, 1u, 0x4u, 'b' },
 		{ "TBL_STATUS", 0x0108u, 1u, 0x4u, 'r' },
 		{ "TBL_DATA", 0x0140u, 16u, 0x4u, 'b' },
+		{ "AGING_CTRL", 0x0200u, 1u, 0x4u, 'b' },
+		{ "AGING_PASSES", 0x0204u, 1u, 0x4u, 'r' },
+		{ "AGING_EXPIRED", 0x0208u, 1u, 0x4u, 'r' },
+		{ "AGING_TIMEOUT", 0x0240u, 16u, 0x4u, 'b' },
 		{ "CNT_PORT_RX_PKTS_LO", 0x1000u, 16u, 0x40u, 'r' },
 		{ "CNT_PORT_RX_PKTS_HI", 0x1004u, 16u, 0x40u, 'r' },
 		{ "CNT_PORT_RX_BYTES_LO", 0x1008u, 16u, 0x40u, 'r' },

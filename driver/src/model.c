@@ -64,6 +64,8 @@ struct model_be {
 	ctnic_model_tx_fn *tx;
 	void *tx_arg;
 	bool running;        /* inside run_rings: a doorbell from a callback only records */
+	bool age_due;        /* the aging scanner has a pass to make (or waits for event room) */
+	uint64_t aged_tick;  /* device time of the last pass */
 	uint8_t frame[CTNIC_RING_MAX_FRAME];
 };
 
@@ -458,6 +460,42 @@ static void run_rings(struct model_be *b)
 	flush_irqs(b);
 }
 
+/* ---- aging: the scanner's expiries onto the event ring ---------------------------- */
+
+static bool take_expiry(void *arg, const struct ctnic_model_expiry *x)
+{
+	struct model_be *b = arg;
+	struct mring *r = &b->ring[CTNIC_RING_ID_EVENT];
+	struct ctnic_event e = {
+		.type = CTNIC_EVT_EXPIRY, .aux = (uint8_t)((x->words[8] >> 4) & 15u), .index = x->flow,
+		.tag = x->words[8] >> 16, .tick = x->tick,
+	};
+
+	/* The scanner waits while the event ring is off or full (docs/rings.md). */
+	if (!ring_ok(r) || !event_room(b) || !r->va)
+		return false;
+	memcpy(e.data, x->words, sizeof(e.data));
+	post_event(b, &e);
+	return true;
+}
+
+/*
+ * The model has no clock between host calls: the scanner makes a whole pass
+ * whenever device time moved or an aging register was written, and goes on
+ * from where it waited once the event ring has room again.
+ */
+static void run_aging(struct model_be *b)
+{
+	uint64_t now = ctnic_model_tick(b->m);
+
+	if (!b->age_due && now == b->aged_tick)
+		return;
+	b->aged_tick = now;
+	b->age_due = ctnic_model_age(b->m, b->p.flows, take_expiry, b) < b->p.flows &&
+		     ctnic_model_csr_read(b->m, CTNIC_REG_AGING_CTRL);
+	flush_irqs(b);
+}
+
 /* ---- ring registers --------------------------------------------------------------- */
 
 static void ring_enable(struct model_be *b, unsigned id, uint32_t cfg)
@@ -611,6 +649,7 @@ static int model_csr_write(struct ctnic_dev *dev, uint32_t off, uint32_t val)
 	if (is_ring_reg(off)) {
 		ring_write(b, (off - RING_REG_BASE) / RING_REG_STRIDE,
 			   RING_REG_BASE + (off - RING_REG_BASE) % RING_REG_STRIDE, val);
+		run_aging(b); /* RING_CONS of the event ring lets a waiting scanner go on */
 		return 0;
 	}
 	switch (off) {
@@ -633,8 +672,11 @@ static int model_csr_write(struct ctnic_dev *dev, uint32_t off, uint32_t val)
 		break;
 	default:
 		ctnic_model_csr_write(b->m, off, val);
+		if (off >= CTNIC_REG_AGING_CTRL && off < CTNIC_REG_AGING_TIMEOUT(CTNIC_REG_AGING_TIMEOUT_COUNT))
+			b->age_due = true;
 		break;
 	}
+	run_aging(b);
 	return 0;
 }
 
@@ -830,5 +872,6 @@ int ctnic_model_port_clock(struct ctnic_dev *dev, uint64_t clocks)
 	if (!b)
 		return -ENOTSUP;
 	ctnic_model_clock(b->m, clocks);
+	run_aging(b);
 	return 0;
 }

@@ -37,6 +37,13 @@ struct ctnic_model {
 	uint32_t tbl_index;
 	uint32_t tbl_data[CTNIC_REG_TBL_DATA_COUNT];
 
+	/* aging (docs/hardware.md, "Aging") */
+	bool aging_enable;
+	uint32_t timeout[CTNIC_REG_AGING_TIMEOUT_COUNT];
+	uint32_t scan_pos;   /* the next record the scanner visits */
+	uint32_t passes;     /* AGING_PASSES */
+	uint32_t expired;    /* AGING_EXPIRED */
+
 	/* tables, as the words of the contract */
 	uint32_t (*keys)[CTNIC_KEY_WORDS];  /* 2 * buckets * ways */
 	uint32_t (*flows)[CTNIC_FLOW_WORDS];
@@ -230,7 +237,15 @@ uint32_t ctnic_model_csr_read(struct ctnic_model *m, uint32_t off)
 	case CTNIC_REG_TBL_STATUS:
 		/* The model finishes every operation at once: BUSY is never seen. */
 		return m->tbl_error ? CTNIC_TBL_STATUS_ERROR_MASK : 0;
+	case CTNIC_REG_AGING_CTRL:
+		return m->aging_enable;
+	case CTNIC_REG_AGING_PASSES:
+		return m->passes;
+	case CTNIC_REG_AGING_EXPIRED:
+		return m->expired;
 	default:
+		if (off >= CTNIC_REG_AGING_TIMEOUT(0) && off < CTNIC_REG_AGING_TIMEOUT(m->p.classes))
+			return m->timeout[(off - CTNIC_REG_AGING_TIMEOUT(0)) / 4];
 		return 0;
 	}
 }
@@ -319,9 +334,56 @@ void ctnic_model_csr_write(struct ctnic_model *m, uint32_t off, uint32_t val)
 	case CTNIC_REG_TBL_CMD:
 		tbl_cmd(m, val & CTNIC_TBL_CMD_OP_MASK);
 		break;
+	case CTNIC_REG_AGING_CTRL:
+		m->aging_enable = val & CTNIC_AGING_CTRL_ENABLE_MASK;
+		break;
 	default:
+		if (off >= CTNIC_REG_AGING_TIMEOUT(0) && off < CTNIC_REG_AGING_TIMEOUT(m->p.classes))
+			m->timeout[(off - CTNIC_REG_AGING_TIMEOUT(0)) / 4] = val;
 		break;
 	}
+}
+
+/* ---- aging ------------------------------------------------------------------ */
+
+/*
+ * The scanner's test of one record (docs/hardware.md, "Aging"): valid, a
+ * class below CLASSES whose timeout is not 0, and idle (tick - last-seen,
+ * mod 2^32) at least that timeout.
+ */
+static bool aged(const struct ctnic_model *m, const uint32_t *w)
+{
+	unsigned c = (w[8] >> 4) & 15u;
+	uint32_t idle = (uint32_t)m->tick - w[9];
+
+	return (w[8] & 1u) && c < m->p.classes && m->timeout[c] && idle >= m->timeout[c];
+}
+
+uint64_t ctnic_model_age(struct ctnic_model *m, uint64_t visits, ctnic_model_expiry_fn fn, void *arg)
+{
+	uint64_t n;
+
+	if (!m->aging_enable)
+		return 0;
+	for (n = 0; n < visits; n++) {
+		uint32_t *w = m->flows[m->scan_pos];
+
+		if (aged(m, w)) {
+			struct ctnic_model_expiry x = { .flow = m->scan_pos, .tick = (uint32_t)m->tick };
+
+			memcpy(x.words, w, sizeof(x.words));
+			/* No room for the event: the scanner waits at this record. */
+			if (!fn(arg, &x))
+				break;
+			w[8] &= ~1u;
+			m->expired++;
+		}
+		if (++m->scan_pos == m->p.flows) {
+			m->scan_pos = 0;
+			m->passes++;
+		}
+	}
+	return n;
 }
 
 /* ---- the pipeline ----------------------------------------------------------- */

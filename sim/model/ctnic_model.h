@@ -98,6 +98,34 @@ int ctnic_model_inject(struct ctnic_model *m, uint8_t tuser, const uint8_t *fram
 int ctnic_model_rewrite(uint8_t *frame, size_t len, const struct ctnic_flow_dir *d,
 			const struct ctnic_nexthop *nh);
 
+/*
+ * Aging (docs/hardware.md, "Aging"). The scanner visits the flow records in
+ * order, from where it stopped, wrapping at `flows` (AGING_PASSES counts
+ * the wraps). A visit retires a valid record whose class's AGING_TIMEOUT is
+ * not 0 and whose idle time (tick - last-seen, mod 2^32) has reached it:
+ * the record is offered to `fn` as an expiry, and only when `fn` takes it
+ * (returns true: the event ring had room) is the valid bit cleared and
+ * AGING_EXPIRED counted. When `fn` refuses, the scanner stops at that
+ * record and the next call starts there: no flow is retired without its
+ * event. Visits nothing while AGING_CTRL.ENABLE is 0. Returns the visits
+ * made (fewer than asked when `fn` refused).
+ *
+ * The model has no clock of its own, so the caller decides when visits
+ * happen: ctnic_model_age(m, flows, ...) is one full pass, which is what
+ * the card has done once AGING_PASSES has advanced twice with nothing
+ * changing (the RTL bench compares there; the model: backend runs a pass
+ * whenever device time moves or an aging register is written).
+ */
+struct ctnic_model_expiry {
+	uint32_t flow;                    /* flow id */
+	uint32_t tick;                    /* tick bits 31:0 at the visit */
+	uint32_t words[CTNIC_FLOW_WORDS]; /* the record as retired (valid set): final counters, class, generation */
+};
+
+typedef bool (*ctnic_model_expiry_fn)(void *arg, const struct ctnic_model_expiry *x);
+
+uint64_t ctnic_model_age(struct ctnic_model *m, uint64_t visits, ctnic_model_expiry_fn fn, void *arg);
+
 /* RFC 1624 eqn. 3 over n 16-bit fields (changed or not), folded as the card folds it. */
 uint16_t ctnic_model_csum_update(uint16_t hc, const uint16_t *old, const uint16_t *next, unsigned n);
 
