@@ -63,13 +63,14 @@ static void conn_line(FILE *f, const cJSON *c, bool destroy)
 	const char *proto = str(c, "proto"), *state = str(c, "state");
 	double pnum = 0, to;
 
-	num(c, "protonum", &pnum);
+	if (!num(c, "protonum", &pnum) && proto) /* events name the protocol only */
+		pnum = !strcmp(proto, "tcp") ? 6 : !strcmp(proto, "udp") ? 17 : !strcmp(proto, "icmp") ? 1 : 0;
 	/* conntrack -L: "%-8s %u %lu " protocol name, number, seconds left. */
 	fprintf(f, "%-8s %.0f", proto ? proto : "unknown", pnum);
 	if (!destroy) {
 		if (num(c, "timeout", &to))
 			fprintf(f, " %.0f", to);
-		else
+		else if (cJSON_IsNull(get(c, "timeout")))
 			fputs(" -", f); /* a static flow: never expires */
 		if (state)
 			fprintf(f, " %s", state);
@@ -87,6 +88,8 @@ static void conn_line(FILE *f, const cJSON *c, bool destroy)
 		fputs(" [TO_HOST]", f);
 	if (has_flag(c, "STATIC"))
 		fputs(" [STATIC]", f);
+	if (str(c, "why")) /* a DESTROY event's cause: expired, rst, reopen, early_drop, deleted */
+		fprintf(f, " (%s)", str(c, "why"));
 	fputc('\n', f);
 }
 

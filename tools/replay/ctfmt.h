@@ -30,7 +30,11 @@ void ctnic_fmt_conn(FILE *f, const cJSON *conn);
 /* Every connection of a "conn list" result, then conntrack's closing line ("PROG: N flow entries have been shown.") on stderr_f (may be NULL). */
 void ctnic_fmt_conns(FILE *f, FILE *stderr_f, const char *prog, const cJSON *result);
 
-/* One event as conntrack -E prints it: "    [NEW] tcp      6 120 SYN_SENT src=...". */
+/*
+ * One event of an "events" answer as conntrack -E prints it:
+ *   "    [NEW] tcp      6 SYN_SENT src=..."; a DESTROY ends with its cause, "(expired)".
+ * The event's connection fields are inline (docs/daemon.md) or under "conn".
+ */
 void ctnic_fmt_event(FILE *f, const cJSON *event);
 
 /* A "stats" result as `name = value` lines (card.port0.rx_packets = 6). */
