@@ -248,7 +248,7 @@ void ctnicd_conn_event(struct ctnicd_core *c, uint32_t id, enum ctnicd_ev_type t
 
 	if (!c->ev.e)
 		return;
-	ev = (struct ctnicd_ev){ .tick = c->now, .id = id, .type = (uint8_t)type,
+	ev = (struct ctnicd_ev){ .tick = c->now, .id = id, .gen = cn->gen, .type = (uint8_t)type,
 				 .state = cn->orig.proto == 6 ? cn->tcp.state : 0, .why = (uint8_t)why,
 				 .orig = cn->orig, .reply = ctnicd_conns_key(&c->conns, id, CTNIC_DIR_REPLY) };
 	ctnicd_evlog_add(&c->ev, &ev);

@@ -521,6 +521,62 @@ static cJSON *cmd_timeout_list(void *ctx, const cJSON *req, char *err, size_t er
 
 #define EVENTS_MAX_DEFAULT 256u
 
+/* What an event kept of its connection. */
+static cJSON *event_json(const struct ctnicd_ev *e)
+{
+	cJSON *o = cJSON_CreateObject();
+
+	cJSON_AddNumberToObject(o, "seq", (double)e->seq);
+	cJSON_AddStringToObject(o, "type", ctnicd_ev_type_name((enum ctnicd_ev_type)e->type));
+	cJSON_AddNumberToObject(o, "tick", (double)e->tick);
+	cJSON_AddNumberToObject(o, "id", e->id);
+	cJSON_AddStringToObject(o, "proto", proto_name(e->orig.proto));
+	cJSON_AddNumberToObject(o, "protonum", e->orig.proto);
+	if (e->orig.proto == 6)
+		cJSON_AddStringToObject(o, "state", ctnic_tcp_state_name(e->state));
+	if (e->type == CTNICD_EV_DESTROY)
+		cJSON_AddStringToObject(o, "why", ctnicd_end_why_name((enum ctnicd_end_why)e->why));
+	cJSON_AddItemToObject(o, "orig", tuple_json(&e->orig));
+	cJSON_AddItemToObject(o, "reply", tuple_json(&e->reply));
+	return o;
+}
+
+void ctnicd_events_stream(struct ctnicd_daemon *d, ctnicd_line_fn *fn, void *arg)
+{
+	struct ctnicd_core *c = d->core;
+	uint64_t first;
+
+	if (!c || !c->ev.e)
+		return;
+	first = ctnicd_evlog_first(&c->ev);
+	if (d->streamed < first) {
+		char line[96];
+
+		snprintf(line, sizeof(line), "{\"event\":{\"type\":\"LOST\",\"count\":%llu}}",
+			 (unsigned long long)(first - d->streamed));
+		fn(arg, line);
+		d->streamed = first;
+	}
+	for (; d->streamed < c->ev.next; d->streamed++) {
+		const struct ctnicd_ev *e = ctnicd_evlog_get(&c->ev, d->streamed);
+		bool live = e->type != CTNICD_EV_DESTROY && ctnicd_conns_live(&c->conns, e->id, e->gen);
+		cJSON *o = cJSON_CreateObject(), *ev = cJSON_AddObjectToObject(o, "event");
+		char *line;
+
+		cJSON_AddStringToObject(ev, "type", ctnicd_ev_type_name((enum ctnicd_ev_type)e->type));
+		cJSON_AddNumberToObject(ev, "tick", (double)e->tick);
+		cJSON_AddNumberToObject(ev, "seq", (double)e->seq);
+		cJSON_AddItemToObject(ev, "conn", live ? conn_json(c, e->id) : event_json(e));
+		if (live && e->orig.proto == 6) /* the state the event saw, not a later one */
+			cJSON_ReplaceItemInObject(cJSON_GetObjectItem(ev, "conn"), "state",
+						  cJSON_CreateString(ctnic_tcp_state_name(e->state)));
+		if ((line = cJSON_PrintUnformatted(o)))
+			fn(arg, line);
+		free(line);
+		cJSON_Delete(o);
+	}
+}
+
 static cJSON *cmd_events(void *ctx, const cJSON *req, char *err, size_t errlen)
 {
 	struct ctnicd_core *c = need_core(ctx, err, errlen);
@@ -531,6 +587,21 @@ static cJSON *cmd_events(void *ctx, const cJSON *req, char *err, size_t errlen)
 
 	if (!c)
 		return NULL;
+	if (!since && !max) {
+		/* A stream: the socket sends this client every event from now on (ctnicd_events_stream). */
+		struct ctnicd_daemon *d = ctx;
+
+		if (ctnicd_evlog_start(&c->ev) < 0) {
+			snprintf(err, errlen, "events: out of memory");
+			return NULL;
+		}
+		if (d->streamed < ctnicd_evlog_first(&c->ev) || d->streamed > c->ev.next)
+			d->streamed = c->ev.next;
+		r = cJSON_CreateObject();
+		cJSON_AddStringToObject(r, "stream", "events");
+		cJSON_AddNumberToObject(r, "next", (double)c->ev.next);
+		return r;
+	}
 	if ((since && (!cJSON_IsNumber(since) || since->valuedouble < 0 || since->valuedouble > 9007199254740992.0)) ||
 	    (max && (!cJSON_IsNumber(max) || max->valuedouble < 1 || max->valuedouble > CTNICD_EVLOG_SIZE))) {
 		snprintf(err, errlen, "\"since\" must be a sequence number from an earlier answer's \"next\", "
@@ -553,23 +624,8 @@ static cJSON *cmd_events(void *ctx, const cJSON *req, char *err, size_t errlen)
 	if (from < first)
 		from = first;
 	arr = cJSON_AddArrayToObject(r, "events");
-	for (; from < c->ev.next && n; from++, n--) {
-		const struct ctnicd_ev *e = ctnicd_evlog_get(&c->ev, from);
-		cJSON *o = cJSON_CreateObject();
-
-		cJSON_AddNumberToObject(o, "seq", (double)e->seq);
-		cJSON_AddStringToObject(o, "type", ctnicd_ev_type_name((enum ctnicd_ev_type)e->type));
-		cJSON_AddNumberToObject(o, "tick", (double)e->tick);
-		cJSON_AddNumberToObject(o, "id", e->id);
-		cJSON_AddStringToObject(o, "proto", proto_name(e->orig.proto));
-		if (e->orig.proto == 6)
-			cJSON_AddStringToObject(o, "state", ctnic_tcp_state_name(e->state));
-		if (e->type == CTNICD_EV_DESTROY)
-			cJSON_AddStringToObject(o, "why", ctnicd_end_why_name((enum ctnicd_end_why)e->why));
-		cJSON_AddItemToObject(o, "orig", tuple_json(&e->orig));
-		cJSON_AddItemToObject(o, "reply", tuple_json(&e->reply));
-		cJSON_AddItemToArray(arr, o);
-	}
+	for (; from < c->ev.next && n; from++, n--)
+		cJSON_AddItemToArray(arr, event_json(ctnicd_evlog_get(&c->ev, from)));
 	cJSON_AddNumberToObject(r, "next", (double)from);
 	return r;
 }

@@ -16,7 +16,18 @@ struct ctnicd_daemon {
 	struct ctnic_dev *dev;
 	struct ctnicd_core *core;
 	const char *no_core;         /* why core is NULL */
+	uint64_t streamed;           /* the next event sequence number the "events" stream sends */
 };
+
+/*
+ * The "events" stream's lines since the last call, each a JSON object
+ * {"event":{"type":"NEW|UPDATE|DESTROY","tick":N,"seq":N,"conn":{...}}}
+ * ("conn" as conn list gives it; for a connection that is gone, what the
+ * event kept: id, proto, state, both tuples, why), handed to fn; a gap in
+ * the ring is one {"event":{"type":"LOST","count":N}} line.
+ */
+typedef void ctnicd_line_fn(void *arg, const char *line);
+void ctnicd_events_stream(struct ctnicd_daemon *d, ctnicd_line_fn *fn, void *arg);
 
 /* The command table, ending with {NULL}; ctx is a struct ctnicd_daemon. */
 extern const struct ctnicd_ctl_cmd ctnicd_commands[];

@@ -34,6 +34,7 @@ struct ctnicd_ev {
 	uint64_t seq;
 	uint64_t tick;               /* device tick */
 	uint32_t id;                 /* connection (flow) id */
+	uint16_t gen;                /* its generation then */
 	uint8_t type;                /* enum ctnicd_ev_type */
 	uint8_t state;               /* TCP state after it (0 for others) */
 	uint8_t why;                 /* DESTROY: enum ctnicd_end_why */

@@ -194,6 +194,19 @@ static void test_timeouts_by_sysctl_name(void **state)
 	cJSON_Delete(j);
 }
 
+struct lines {
+	char *line[16];
+	int n;
+};
+
+static void collect(void *arg, const char *line)
+{
+	struct lines *l = arg;
+
+	if (l->n < 16)
+		l->line[l->n++] = strdup(line);
+}
+
 /* Events as conntrack -E has them: NEW, UPDATE per state move, DESTROY with why; a reader resumes by "next". */
 static void test_events_new_update_destroy_since_a_sequence_number(void **state)
 {
@@ -230,6 +243,22 @@ static void test_events_new_update_destroy_since_a_sequence_number(void **state)
 	assert_int_equal(result(j, "next")->valueint, next + 4);
 	assert_int_equal(result(j, "lost")->valueint, 0);
 	cJSON_Delete(j);
+	/* The same four as the socket's stream sends them, in order, then nothing more. */
+	{
+		struct lines l = { 0 };
+
+		ctnicd_events_stream(&x->d, collect, &l);
+		assert_int_equal(l.n, 4);
+		assert_non_null(strstr(l.line[0], "\"type\":\"NEW\""));
+		assert_non_null(strstr(l.line[0], "\"conn\":{"));
+		assert_non_null(strstr(l.line[2], "\"state\":\"ESTABLISHED\""));
+		assert_non_null(strstr(l.line[3], "\"why\":\"deleted\""));
+		for (int i = 0; i < l.n; i++)
+			free(l.line[i]);
+		l.n = 0;
+		ctnicd_events_stream(&x->d, collect, &l);
+		assert_int_equal(l.n, 0);
+	}
 	/* Read by pieces, and refused arguments. */
 	snprintf(line, sizeof(line), "{\"cmd\":\"events\",\"since\":%d,\"max\":1}", next + 3);
 	j = ask(x, line);
