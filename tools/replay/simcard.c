@@ -116,8 +116,9 @@ int simcard_open(struct simcard **sp, const char *sim_bin, const char *argv0, st
 	if (ctnic_conf_parse("", "(replay)", NULL, &conf, why, sizeof(why)) < 0 ||
 	    ctnicd_core_create(&core, *devp, conf, 1, why, sizeof(why)) < 0) {
 		snprintf(err, errlen,
-			 "the simulated card cannot carry the DMA rings yet (%s): the RTL DMA engine of docs/rings.md "
-			 "is not in hw/ yet; replay with --backend model (the reference model in-process)", why);
+			 "the simulated card cannot carry the DMA rings yet (%s): the card ctnic-sim runs has no DMA "
+			 "engine of docs/rings.md behind it yet; replay with --backend model (the reference model "
+			 "in-process)", why);
 		goto fail;
 	}
 	ctnicd_core_destroy(core);
