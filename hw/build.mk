@@ -12,7 +12,7 @@
 
 HW_TOP        := ctnic_top
 HW_SRCS       := hw/ctnic_top.v hw/ctnic_csr.v hw/ctnic_ingress.v hw/ctnic_engine.v \
-                 hw/ctnic_egress.v hw/ctnic_fifo.v hw/ctnic_ram.v
+                 hw/ctnic_egress.v hw/ctnic_fifo.v hw/ctnic_ram.v hw/ctnic_aging.v
 HW_INCS       := hw/ctnic_regs.vh
 HW_PARAMS     ?=
 

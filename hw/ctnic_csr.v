@@ -91,7 +91,15 @@ module ctnic_csr #
     input  wire         ev_drop,
     input  wire [3:0]   ev_drop_reason,
     input  wire         ev_hit,
-    input  wire         ev_miss
+    input  wire         ev_miss,
+
+    // Register block 0x0200-0x02ff (ctnic_aging): a write pulse with the
+    // byte offset in the block; reads take ag_rdata for ag_raddr
+    output wire         ag_wr,
+    output wire [7:0]   ag_waddr,
+    output wire [31:0]  ag_wdata,
+    output wire [7:0]   ag_raddr,
+    input  wire [31:0]  ag_rdata
 );
 
 // The generated header is included per module; its include guard would
@@ -120,6 +128,11 @@ wire wr_fire = s_axil_awvalid && s_axil_wvalid && !bvalid_reg;
 wire rd_fire = s_axil_arvalid && !rvalid_reg;
 wire [13:0] wr_word = s_axil_awaddr[15:2];
 wire [13:0] rd_word = s_axil_araddr[15:2];
+
+assign ag_wr = wr_fire && wr_word[13:6] == 8'h02;
+assign ag_waddr = s_axil_awaddr[7:0];
+assign ag_wdata = s_axil_wdata;
+assign ag_raddr = s_axil_araddr[7:0];
 
 assign s_axil_awready = wr_fire;
 assign s_axil_wready = wr_fire;
@@ -205,6 +218,8 @@ always @* begin
         rd_mux = rd_value[31:0];
     end else if (rd_is_hi) begin
         rd_mux = hi_latch_reg;
+    end else if (rd_word[13:6] == 8'h02) begin
+        rd_mux = ag_rdata;
     end else if (rd_word[13:4] == CTNIC_REG_TBL_DATA[15:6]) begin
         rd_mux = tbl_data_reg[32*rd_word[3:0] +: 32];
     end else begin

@@ -99,6 +99,23 @@ module ctnic_engine #
     output wire              c_rvalid,
     output wire [511:0]      c_rdata,
 
+    // Aging visits (ctnic_aging; docs/hardware.md, "Aging"): a visit of
+    // record a_idx enters E0 when no frame does (a_force: in place of one),
+    // reads the record at E3 and at E4 retires it when the rule holds (the
+    // record written back with valid 0, as a hit writes its record back), so
+    // frames ahead of it count first and frames behind it miss. a_done ends
+    // every visit; a_exp (with it) says the record was retired.
+    input  wire              a_req,
+    input  wire              a_force,
+    input  wire [21:0]       a_idx,
+    output wire              a_take,
+    output wire              a_done,
+    output wire              a_exp,
+    output wire [21:0]       a_exp_flow,
+    output wire [511:0]      a_exp_rec,
+    output wire [31:0]       a_exp_tick,
+    input  wire [511:0]      a_timeouts,
+
     input  wire [DESC_W-1:0] desc_dout,
     input  wire              desc_valid,
     output wire              desc_rd,
@@ -201,15 +218,20 @@ endfunction
 
 // E0..E5 valid bits
 reg s0_v = 1'b0, s1_v = 1'b0, s2_v = 1'b0, s3_v = 1'b0, s4_v = 1'b0, s5_v = 1'b0;
+// aging visits in E0..E3 (they leave no job: E4 ends them)
+reg sc0_v = 1'b0, sc1_v = 1'b0, sc2_v = 1'b0, sc3_v = 1'b0;
+reg [21:0] sc_idx_q [0:2];
 wire adv = !s5_v || job_ready;
-wire pipe_empty = !(s0_v || s1_v || s2_v || s3_v || s4_v || s5_v);
+wire pipe_empty = !(s0_v || s1_v || s2_v || s3_v || s4_v || s5_v || sc0_v || sc1_v || sc2_v || sc3_v);
 
 // table operation: 0 idle, 1 access issued (answer next clock)
 reg t_busy_reg = 1'b0;
 
 // the command port, like TBL_*, changes the table only while the pipeline is
 // empty: no new frame enters while either waits
-assign desc_rd = adv && desc_valid && !tbl_req && !c_valid;
+// an aging visit takes a clock no frame takes, or a frame's when forced
+assign desc_rd = adv && desc_valid && !tbl_req && !c_valid && !(a_req && a_force);
+assign a_take = adv && a_req && !tbl_req && !c_valid && !desc_rd;
 
 // ---- E0: the frame's descriptor --------------------------------------------------
 
@@ -470,14 +492,30 @@ wire [511:0] flow_q = (wb_prev_v && wb_prev_id == m_flow_q[3]) ? wb_prev_data : 
 wire         m_flow_ok = (m_flow_q[3] >> FL) == 22'd0;
 wire         hit = lk3 && m_found_q[3] && m_flow_ok && flow_q[256];
 
+// an aging visit at E4: the rule of docs/hardware.md on the record as a frame
+// here would see it (RAM or the previous write-back)
+wire [3:0]   sc_class = flow_q[263:260];
+wire [31:0]  sc_timeout = a_timeouts[32*sc_class +: 32];
+wire [31:0]  sc_idle = tick[31:0] - flow_q[319:288];
+wire         sc_retire = sc3_v && flow_q[256] && sc_timeout != 32'd0 && sc_idle >= sc_timeout;
+assign a_done = adv && sc3_v;
+assign a_exp = a_done && sc_retire;
+assign a_exp_flow = m_flow_q[3];
+assign a_exp_rec = flow_q;
+assign a_exp_tick = tick[31:0];
+
 reg [511:0]  flow_wb_data;
-wire         flow_wb = adv && hit;
+wire         flow_wb = adv && (hit || sc_retire);
 wire         flow_t_wr = t_go && t_op == OP_FLOW_WRITE;
 wire         flow_c_wr = c_go && c_flow_we;
 always @* begin
     flow_wb_data = flow_q;
     flow_wb_data[319:288] = tick[31:0];                   // word 9: last seen
-    if (!m_reply_q[3]) begin
+    if (sc3_v) begin
+        // retired: only the valid bit changes
+        flow_wb_data = flow_q;
+        flow_wb_data[256] = 1'b0;
+    end else if (!m_reply_q[3]) begin
         flow_wb_data[351:320] = flow_q[351:320] + 32'd1;  // word 10
         {flow_wb_data[463:448], flow_wb_data[383:352]} =
             {flow_q[463:448], flow_q[383:352]} + {32'd0, f_len_q[3]};
@@ -493,8 +531,8 @@ ctnic_ram #(.WIDTH(512), .DEPTH(FLOWS)) flow_ram (
     .wr_en(flow_t_wr || flow_c_wr || flow_wb),
     .wr_addr(flow_t_wr ? tbl_index[FL-1:0] : flow_c_wr ? c_flow_idx[FL-1:0] : m_flow_q[3][FL-1:0]),
     .wr_data(flow_t_wr ? tbl_wdata : flow_c_wr ? c_flow_data : flow_wb_data),
-    .rd_en((adv && lk2) || (t_go && t_op == OP_FLOW_READ) || (c_go && c_flow_re)),
-    .rd_addr(t_start ? tbl_index[FL-1:0] : c_go ? c_flow_idx[FL-1:0] : m_flow[FL-1:0]),
+    .rd_en((adv && (lk2 || sc2_v)) || (t_go && t_op == OP_FLOW_READ) || (c_go && c_flow_re)),
+    .rd_addr(t_start ? tbl_index[FL-1:0] : c_go ? c_flow_idx[FL-1:0] : sc2_v ? sc_idx_q[2][FL-1:0] : m_flow[FL-1:0]),
     .rd_data(flow_ram_q)
 );
 
@@ -795,9 +833,18 @@ always @(posedge clk) begin
         k_dport_q[2] <= k_dport_q[1];
         k_proto_q[2] <= k_proto_q[1];
 
+        // aging visits: E0..E3
+        sc0_v <= a_take;
+        sc1_v <= sc0_v;
+        sc2_v <= sc1_v;
+        sc3_v <= sc2_v;
+        sc_idx_q[0] <= a_idx;
+        sc_idx_q[1] <= sc_idx_q[0];
+        sc_idx_q[2] <= sc_idx_q[1];
+
         // E3
         m_found_q[3] <= lk2 && m_found;
-        m_flow_q[3] <= m_flow;
+        m_flow_q[3] <= sc2_v ? sc_idx_q[2] : m_flow;
         m_reply_q[3] <= m_reply;
         m_found_q[4] <= m_found_q[3];
         m_flow_q[4] <= m_flow_q[3];
@@ -832,6 +879,10 @@ always @(posedge clk) begin
         s3_v <= 1'b0;
         s4_v <= 1'b0;
         s5_v <= 1'b0;
+        sc0_v <= 1'b0;
+        sc1_v <= 1'b0;
+        sc2_v <= 1'b0;
+        sc3_v <= 1'b0;
         wb_prev_v <= 1'b0;
         t_busy_reg <= 1'b0;
         c_rvalid_reg <= 1'b0;

@@ -119,7 +119,16 @@ module ctnic_top #
     output wire [511:0]          c_rdata,
 
     // the device tick, for the DMA engine's event entries
-    output wire [63:0]           tick_out
+    output wire [63:0]           tick_out,
+
+    // Expiries of the aging scanner (docs/hardware.md, "Aging"), in the
+    // order retired: flow id, tick of the visit, the record as retired. The
+    // scanner waits while x_ready is 0 (it stops after 4 when unconnected).
+    output wire                  x_valid,
+    input  wire                  x_ready,
+    output wire [21:0]           x_flow,
+    output wire [31:0]           x_tick,
+    output wire [511:0]          x_record
 );
 
 localparam DESC_W = 1024 + 16 + 16 + 4 + 5;
@@ -158,6 +167,14 @@ wire         job_replace;
 wire [511:0] job_beat0;
 wire [127:0] job_desc;
 
+wire         ag_wr;
+wire [7:0]   ag_waddr, ag_raddr;
+wire [31:0]  ag_wdata, ag_rdata;
+wire         a_req, a_force, a_take, a_done, a_exp;
+wire [21:0]  a_idx, a_exp_flow;
+wire [511:0] a_exp_rec, a_timeouts;
+wire [31:0]  a_exp_tick;
+
 assign rx_enable = enable;
 assign tick_out = tick;
 
@@ -182,7 +199,17 @@ ctnic_csr #(
     .ev_tx(ev_tx), .ev_tx_port(ev_tx_port), .ev_tx_len(ev_tx_len),
     .ev_punt(ev_punt), .ev_punt_reason(ev_punt_reason),
     .ev_drop(ev_drop), .ev_drop_reason(ev_drop_reason),
-    .ev_hit(ev_hit), .ev_miss(ev_miss)
+    .ev_hit(ev_hit), .ev_miss(ev_miss),
+    .ag_wr(ag_wr), .ag_waddr(ag_waddr), .ag_wdata(ag_wdata), .ag_raddr(ag_raddr), .ag_rdata(ag_rdata)
+);
+
+ctnic_aging #(.FLOWS(FLOWS), .CLASSES(CLASSES)) aging (
+    .clk(clk), .rst(rst),
+    .reg_wr(ag_wr), .reg_waddr(ag_waddr), .reg_wdata(ag_wdata), .reg_raddr(ag_raddr), .reg_rdata(ag_rdata),
+    .a_req(a_req), .a_force(a_force), .a_idx(a_idx), .a_take(a_take), .a_done(a_done),
+    .a_exp(a_exp), .a_exp_flow(a_exp_flow), .a_exp_rec(a_exp_rec), .a_exp_tick(a_exp_tick),
+    .a_timeouts(a_timeouts),
+    .x_valid(x_valid), .x_ready(x_ready), .x_flow(x_flow), .x_tick(x_tick), .x_record(x_record)
 );
 
 ctnic_ingress #(
@@ -215,6 +242,9 @@ ctnic_engine #(
     .c_flow_idx(c_flow_idx), .c_flow_data(c_flow_data),
     .c_nh_we(c_nh_we), .c_nh_re(c_nh_re), .c_nh_idx(c_nh_idx), .c_nh_data(c_nh_data),
     .c_rvalid(c_rvalid), .c_rdata(c_rdata),
+    .a_req(a_req), .a_force(a_force), .a_idx(a_idx), .a_take(a_take), .a_done(a_done),
+    .a_exp(a_exp), .a_exp_flow(a_exp_flow), .a_exp_rec(a_exp_rec), .a_exp_tick(a_exp_tick),
+    .a_timeouts(a_timeouts),
     .desc_dout(desc_dout), .desc_valid(desc_valid), .desc_rd(desc_rd),
     .job_valid(job_valid), .job_ready(job_ready), .job_kind(job_kind), .job_port(job_port),
     .job_beats(job_beats), .job_len(job_len), .job_replace(job_replace),

@@ -2,7 +2,7 @@
 # hardware benchmark. Links hw/build.mk's VTOP_LIB (the verilated card,
 # built without sanitizers: generated code) with the model and flow.c.
 RTL_TEST      := $(B)/tests/rtl/test_rtl
-RTL_TEST_OBJS := $(addprefix $(B)/tests/rtl/,tb.o pkt.o flows.o test_rtl.o)
+RTL_TEST_OBJS := $(addprefix $(B)/tests/rtl/,tb.o pkt.o flows.o aging.o test_rtl.o)
 RTL_TEST_DEPS := $(CTNIC_MODEL_OBJS) $(B)/driver/src/flow.o
 
 $(B)/tests/rtl/%.o: tests/rtl/%.cpp $(wildcard tests/rtl/*.h) sim/model/ctnic_model.h driver/include/ctnic_flow.h $(VTOP_LIB)

@@ -1,6 +1,7 @@
 /* tb.cpp - the RTL test bench (tb.h). */
 #include "tb.h"
 
+#include <algorithm>
 #include <cstdio>
 #include <cstring>
 
@@ -166,13 +167,17 @@ void Tb::accepted(unsigned s)
 
 	Decision d = {o.verdict, o.port, o.drop_reason, o.verdict == CTNIC_MODEL_HOST ? o.desc[2] : 0u};
 	decisions.push_back(d);
-	if (o.verdict == CTNIC_MODEL_DROP)
-		return;
 
 	OutFrame e;
-	e.where = o.verdict == CTNIC_MODEL_TX ? (int)o.port : -1;
+	e.where = o.verdict == CTNIC_MODEL_TX ? (int)o.port : o.verdict == CTNIC_MODEL_HOST ? -1 : -2;
 	e.data.assign(o.data, o.data + o.len);
 	memcpy(e.desc, o.desc, sizeof(e.desc));
+	if (!model_check) {
+		predicted.push_back(std::move(e));
+		return;
+	}
+	if (o.verdict == CTNIC_MODEL_DROP)
+		return;
 	unsigned k = e.where < 0 ? ports_ : (unsigned)e.where;
 	sink_[k].expect.push_back(std::move(e));
 	lat_q_[k].push_back(src_sop_[s]);
@@ -189,6 +194,8 @@ void Tb::finish(int where, Sink &s)
 	got.where = where;
 	frames_out++;
 	outputs.push_back(got);
+	if (!model_check)
+		return;
 	const char *name = where < 0 ? "host" : "tx";
 	if (s.expect.empty()) {
 		error(std::string(name) + " port " + std::to_string(where) +
@@ -308,11 +315,21 @@ void Tb::step()
 	top_->clk = 0;
 	drive();
 	axil_run();
+	top_->x_ready = x_ready && !(x_stall > 0 && uni_(rng_) < x_stall);
 	top_->eval();
 	if (vcd_)
 		vcd_->dump(ctx_->time());
 	ctx_->timeInc(2000);
 	sample();
+	if (top_->x_valid && top_->x_ready) {
+		Expiry x;
+
+		x.flow = top_->x_flow;
+		x.tick = top_->x_tick;
+		for (unsigned w = 0; w < CTNIC_FLOW_WORDS; w++)
+			x.words[w] = top_->x_record[w];
+		expiries.push_back(x);
+	}
 
 	Axil &a = axil_;
 	if (a.active) {
@@ -495,5 +512,69 @@ bool Tb::compare_flows(uint32_t n)
 			}
 		}
 	}
+	return ok;
+}
+
+namespace {
+
+bool take_model_expiry(void *arg, const struct ctnic_model_expiry *x)
+{
+	auto *v = static_cast<std::vector<Expiry> *>(arg);
+	Expiry e;
+
+	e.flow = x->flow;
+	e.tick = x->tick;
+	memcpy(e.words, x->words, sizeof(e.words));
+	v->push_back(e);
+	return true;
+}
+
+} // namespace
+
+bool Tb::aging_quiet(uint64_t max_cycles)
+{
+	uint64_t start = cycle_;
+	uint32_t p0 = rtl_read(CTNIC_REG_AGING_PASSES);
+	std::vector<Expiry> want;
+	bool ok = true;
+
+	while ((uint32_t)(rtl_read(CTNIC_REG_AGING_PASSES) - p0) < 2) {
+		if (cycle_ - start > max_cycles) {
+			error("aging: the scanner did not make two passes in " + std::to_string(max_cycles) + " clocks");
+			return false;
+		}
+		for (int i = 0; i < 64; i++)
+			step();
+	}
+	/* what the card still holds in its queue comes out now (x_ready) */
+	bool saved = x_ready;
+	x_ready = true;
+	for (int i = 0; i < 64; i++)
+		step();
+	x_ready = saved;
+
+	ctnic_model_age(model_, ctnic_model_csr_read(model_, CTNIC_REG_CAP_FLOWS), take_model_expiry, &want);
+	std::sort(expiries.begin(), expiries.end());
+	std::sort(want.begin(), want.end());
+	if (want.size() != expiries.size()) {
+		error("aging: the card retired " + std::to_string(expiries.size()) + " flows, the model " +
+		      std::to_string(want.size()));
+		ok = false;
+	}
+	for (size_t i = 0; ok && i < want.size(); i++)
+		if (want[i].flow != expiries[i].flow || want[i].tick != expiries[i].tick ||
+		    memcmp(want[i].words, expiries[i].words, sizeof(want[i].words))) {
+			char b[160];
+			snprintf(b, sizeof(b), "aging: expiry %zu: card flow %u tick %u, model flow %u tick %u (or records differ)",
+				 i, expiries[i].flow, expiries[i].tick, want[i].flow, want[i].tick);
+			error(b);
+			ok = false;
+		}
+	if (rtl_read(CTNIC_REG_AGING_EXPIRED) != ctnic_model_csr_read(model_, CTNIC_REG_AGING_EXPIRED)) {
+		error("aging: AGING_EXPIRED differs from the model's");
+		ok = false;
+	}
+	expired.insert(expired.end(), expiries.begin(), expiries.end());
+	expiries.clear();
 	return ok;
 }

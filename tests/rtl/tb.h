@@ -36,6 +36,14 @@ struct OutFrame {
 	uint8_t desc[16];      /* host: the punt descriptor */
 };
 
+/* An expiry of the aging scanner (docs/hardware.md, "Aging"). */
+struct Expiry {
+	uint32_t flow;
+	uint32_t tick;
+	uint32_t words[CTNIC_FLOW_WORDS];
+	bool operator<(const Expiry &o) const { return flow < o.flow; }
+};
+
 /* The model's decision on one frame, in decision order. */
 struct Decision {
 	ctnic_model_verdict verdict;
@@ -85,6 +93,28 @@ public:
 	bool compare_counters();
 	/* Flow records [0, n) of the card equal to the model's. */
 	bool compare_flows(uint32_t n);
+
+	/*
+	 * Aging (docs/model.md, "quiet points"): the card's expiry stream is
+	 * taken while x_ready (random stalls with x_stall) and kept in
+	 * `expiries`. aging_quiet() waits (the card idle) until AGING_PASSES has
+	 * advanced by two, makes one whole pass of the model, and requires the
+	 * same expiries as a set and the same AGING_EXPIRED; the expiries are
+	 * then moved to `expired`. False (and errors) when they differ or the
+	 * scanner did not finish two passes within max_cycles.
+	 */
+	bool x_ready = true;
+	/*
+	 * false: the model still predicts every frame (into `predicted`, in
+	 * decision order, where -2 = dropped) but outputs are only recorded, not
+	 * compared (a test that checks a race the model cannot time itself).
+	 */
+	bool model_check = true;
+	std::vector<OutFrame> predicted;
+	double x_stall = 0.0;
+	std::vector<Expiry> expiries;
+	std::vector<Expiry> expired;
+	bool aging_quiet(uint64_t max_cycles = 4000000);
 
 	/* What happened, in order. */
 	std::vector<Decision> decisions;

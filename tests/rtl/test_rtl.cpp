@@ -23,6 +23,7 @@
 #include <string>
 #include <vector>
 
+#include "aging.h"
 #include "flows.h"
 #include "pkt.h"
 #include "tb.h"
@@ -33,7 +34,7 @@ int tap_n = 0;
 int tap_fail = 0;
 const char *vcd_path = nullptr;
 
-void tap(bool ok, const std::string &name, const std::vector<std::string> &why = {})
+void tap(bool ok, const std::string &name, const std::vector<std::string> &why)
 {
 	tap_n++;
 	printf("%s %d - %s\n", ok ? "ok" : "not ok", tap_n, name.c_str());
@@ -878,7 +879,7 @@ int main(int argc, char **argv)
 		else if (!strcmp(argv[i], "--vcd") && i + 1 < argc)
 			vcd_path = argv[++i];
 		else {
-			fprintf(stderr, "usage: %s [--seed N] [--packets N] [--only directed|random] [--vcd FILE]\n",
+			fprintf(stderr, "usage: %s [--seed N] [--packets N] [--only directed|aging|random] [--vcd FILE]\n",
 				argv[0]);
 			return 2;
 		}
@@ -900,6 +901,8 @@ int main(int argc, char **argv)
 		t_inject(seed);
 		t_model_api();
 	}
+	if (only.empty() || only == "aging")
+		rtl_aging_tests(seed, tap, vcd_path);
 	if (only.empty() || only == "random") {
 		const RandomRun runs[] = {
 			{seed, packets / 2, 0.0, 0.0},
