@@ -1,4 +1,5 @@
-# tools/: ctnicctl, the control CLI of ctnicd (docs/daemon.md). tools/demo.sh
+# tools/: ctnicctl, the control CLI of ctnicd (docs/daemon.md, docs/user-guide.md;
+# ctfmt.c is its formatter, ctnic-replay prints with it too). tools/demo.sh
 # is run by `make demo`. Other tools have build.mk files in their folders.
 CTNICCTL      := $(B)/tools/ctnicctl/ctnicctl
 CTNICCTL_SRCS := $(sort $(wildcard tools/ctnicctl/*.c))

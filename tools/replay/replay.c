@@ -38,7 +38,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "ctfmt.h"
+#include "../ctnicctl/ctfmt.h"
 #include "ctlcmd.h"
 #include "install.h"
 #include "simcard.h"

@@ -1,0 +1,6 @@
+# tests/cli/: ctnicctl against a running daemon core (ctnic-replay --serve on
+# the model card: the simulated card cannot carry the DMA rings yet), every
+# command, refused and malformed requests, socket permissions. (tools/ is
+# read after this file: its programs are named by path.)
+TEST_BINS  += $(B)/tools/ctnicctl/ctnicctl $(B)/tools/replay/ctnic-replay $(B)/tools/gen/ctnic-story-gen
+TEST_PROGS += tests/cli/test-cli.sh
