@@ -1,31 +1,45 @@
 #!/usr/bin/env bash
-# ctnic demo: one DNAT connection through the simulated card.
+# ctnic demo: the story of shared/design.md ("The problem it solves").
 #
 #   tools/demo.sh BUILD_DIR        (make demo runs it as tools/demo.sh build/rel)
 #
-# It writes two input pcaps (a client's request on port 0, the server's
-# answer on port 1), starts ctnic-sim (the RTL in Verilator) on them, starts
-# ctnicd with one DNAT flow, shows `ctnicctl device`, and prints each packet
-# before and after the card translated it (tcpdump -vv also checks the
-# checksums). Everything it starts is stopped before it exits.
+# A gateway NATs a client's connection to a server (DNAT). Conntrack timeouts
+# were lowered. The server closes its side, the client ACKs and stays
+# half-closed past CLOSE_WAIT's timeout, then sends its FIN. The demo
+# generates that traffic (ctnic-story-gen), sends it through a Linux gateway
+# (network namespaces, when root: tests/linux/linux-oracle.sh; else Linux's
+# recorded result from docs/linux-oracle.md) and through ctnic (ctnic-replay:
+# the daemon's core and the card's reference model, the simulated RTL card
+# not carrying the DMA rings yet), and shows side by side what each sent,
+# then ctnic's connection table and counters (ctnicctl), and the
+# translation done by the RTL card itself (ctnic-sim, a static flow).
+# Everything it starts is stopped before it exits.
 set -euo pipefail
+cd "$(dirname "$0")/.."
 
 B=${1:?usage: tools/demo.sh BUILD_DIR (e.g. build/rel)}
+GEN=$B/tools/gen/ctnic-story-gen
+REPLAY=$B/tools/replay/ctnic-replay
+CTNICCTL=$B/tools/ctnicctl/ctnicctl
 SIM=$B/sim/ctnic-sim/ctnic-sim
 CTNICD=$B/host/ctnicd
-CTNICCTL=$B/tools/ctnicctl/ctnicctl
-for p in "$SIM" "$CTNICD" "$CTNICCTL"; do
+LREPLAY=$B/tests/linux/ctnic-linux-replay
+CONF=tests/replay/story-dnat.conf
+for p in "$GEN" "$REPLAY" "$CTNICCTL" "$SIM" "$CTNICD"; do
   [ -x "$p" ] || { echo "demo: $p is not built: run make all first" >&2; exit 1; }
 done
 
 DIR=$(mktemp -d /tmp/ctnic-demo-XXXXXX)
-SIM_PID= ; D_PID=
+PIDS=()
 cleanup() {
-  [ -n "$D_PID" ] && kill "$D_PID" 2>/dev/null && wait "$D_PID" 2>/dev/null || true
-  [ -n "$SIM_PID" ] && kill "$SIM_PID" 2>/dev/null && wait "$SIM_PID" 2>/dev/null || true
+  local p
+  for p in "${PIDS[@]}"; do
+    kill "$p" 2>/dev/null && wait "$p" 2>/dev/null || true
+  done
   rm -rf "$DIR"
 }
 trap cleanup EXIT
+trap 'exit 130' INT TERM
 
 wait_path() { # PATH PID: until PATH exists, while PID lives
   for _ in $(seq 1 600); do
@@ -35,76 +49,133 @@ wait_path() { # PATH PID: until PATH exists, while PID lives
   done
   return 1
 }
-
+stop() { kill "$1" 2>/dev/null; wait "$1" 2>/dev/null || true; }
 section() { printf '\n=== %s\n' "$*"; }
+# One line per packet: "src > dst [flags] (length)".
+brief() { tcpdump -nn -S -r "$1" 2>/dev/null | sed -E 's/^[0-9:.]+ IP //; s/: Flags (\[[^]]*\]).*length ([0-9]+).*/ \1 len \2/'; }
 
-# The inputs. Checksums computed here over whole headers (RFC 791/793), in Python's standard library only.
-python3 - "$DIR" <<'EOF'
-import socket, struct, sys
+section "The story (shared/design.md): one connection, its late FIN 120 s after the server's"
+cat <<'EOF'
+The gateway DNATs 198.51.100.80:80 (the service) to 203.0.113.5:8080 (the server).
+CLOSE_WAIT's timeout was lowered to reclaim table space. The server closes (FIN),
+the client ACKs and stays half-closed; two minutes later it sends its own FIN.
+EOF
+"$GEN" --scenario dnat --list --out0 "$DIR/in0.pcap" --out1 "$DIR/in1.pcap" \
+  --expect0 "$DIR/expect0.pcap" --expect1 "$DIR/expect1.pcap" | tee "$DIR/story.txt"
 
-def csum(b):
-    if len(b) % 2: b += b'\0'
-    s = sum(struct.unpack('!%dH' % (len(b) // 2), b))
-    while s >> 16: s = (s & 0xffff) + (s >> 16)
-    return ~s & 0xffff
+section "The gateway's rule and timeouts ($CONF)"
+grep -E '^(-A|net\.|linger)' "$CONF"
 
-def tcp_frame(dmac, smac, src, sport, dst, dport, seq, ack, payload):
-    s, d = socket.inet_aton(src), socket.inet_aton(dst)
-    tcp = struct.pack('!HHIIBBHHH', sport, dport, seq, ack, 5 << 4, 0x18, 65535, 0, 0) + payload
-    c = csum(s + d + struct.pack('!BBH', 0, 6, len(tcp)) + tcp)
-    tcp = tcp[:16] + struct.pack('!H', c) + tcp[18:]
-    ip = struct.pack('!BBHHHBBH4s4s', 0x45, 0, 20 + len(tcp), 1, 0x4000, 64, 6, 0, s, d)
-    ip = ip[:10] + struct.pack('!H', csum(ip)) + ip[12:]
-    return bytes.fromhex(dmac.replace(':', '')) + bytes.fromhex(smac.replace(':', '')) + b'\x08\x00' + ip + tcp
+# ---- Linux -----------------------------------------------------------------------
+LINUX= NOLINUX="not root: no namespaces"
+# The oracle's injector is a test program: built here when missing (B is BUILD_ROOT/rel or BUILD_ROOT/san).
+[ -x "$LREPLAY" ] || make --no-print-directory -s BUILD_ROOT="${B%/*}" SAN=$([ "${B##*/}" = san ] && echo 1 || echo 0) \
+  "$LREPLAY" >"$DIR/make-linux.log" 2>&1 || true
+[ "$(id -u)" -eq 0 ] && NOLINUX="$LREPLAY could not be built (see make $LREPLAY)"
+[ "$(id -u)" -eq 0 ] && { command -v iptables >/dev/null && command -v conntrack >/dev/null; } ||
+  NOLINUX="iptables or conntrack missing (make deps)"
+if [ "$(id -u)" -eq 0 ] && command -v iptables >/dev/null && command -v conntrack >/dev/null && [ -x "$LREPLAY" ]; then
+  section "Linux: the same packets through a namespace gateway with the same rule (tests/linux/linux-oracle.sh)"
+  echo "(CLOSE_WAIT lowered to 2 s and the 120 s gap replayed as 3.5 s, so this takes a few seconds)"
+  if tests/linux/linux-oracle.sh --scenario dnat --build "$B" --out "$DIR/linux" >"$DIR/linux.log" 2>&1 &&
+     cmp -s "$DIR/linux/in0.pcap" "$DIR/in0.pcap" && cmp -s "$DIR/linux/in1.pcap" "$DIR/in1.pcap"; then
+    LINUX=$DIR/linux
+    grep -E 'invalid|ESTABLISHED' "$DIR/linux/gw-state.txt" | sed 's/^/    /' | head -4 || true
+  else
+    NOLINUX="the Linux gateway did not run here: $(tail -1 "$DIR/linux.log")"
+  fi
+fi
 
-def pcap(path, frames):
-    with open(path, 'wb') as f:
-        f.write(struct.pack('<IHHiIII', 0xa1b2c3d4, 2, 4, 0, 0, 65535, 1))
-        for i, fr in enumerate(frames):
-            f.write(struct.pack('<IIII', 1, i, len(fr), len(fr)) + fr)
+# ---- ctnic -----------------------------------------------------------------------
+section "ctnic: the same packets through ctnic-replay (the daemon's core and the card's reference model)"
+echo "(the simulated RTL card cannot carry the DMA rings yet, so connection tracking runs on the model card)"
+"$REPLAY" --config "$CONF" --in 0="$DIR/in0.pcap" --in 1="$DIR/in1.pcap" \
+  --out 0="$DIR/ctnic0.pcap" --out 1="$DIR/ctnic1.pcap" --serve "$DIR/ctnic.sock" >"$DIR/replay.txt" 2>"$DIR/replay.log" &
+PIDS+=($!)
+wait_path "$DIR/ctnic.sock" "${PIDS[-1]}" || { cat "$DIR/replay.log"; exit 1; }
+head -3 "$DIR/replay.txt"
 
-d = sys.argv[1]
-pcap(d + '/in0.pcap', [tcp_frame('02:00:00:00:00:01', '02:00:00:00:00:07', '198.51.100.7', 40000,
-                                 '203.0.113.10', 80, 1000, 2000, b'GET / HTTP/1.0\r\n\r\n')])
-pcap(d + '/in1.pcap', [tcp_frame('02:00:00:00:01:01', '02:00:00:00:01:0a', '192.0.2.10', 8080,
-                                 '198.51.100.7', 40000, 2000, 1018, b'HTTP/1.0 200 OK\r\n\r\nhello\n')])
+side_by_side() { # PORT TITLE
+  local port=$1
+  section "$2"
+  if [ -n "$LINUX" ]; then
+    brief "$LINUX/linux$port.pcap" >"$DIR/l.txt"
+    brief "$DIR/ctnic$port.pcap" >"$DIR/c.txt"
+    awk 'NR == FNR { l[FNR] = $0; nl = FNR; next } { c[FNR] = $0; nc = FNR }
+         END {
+           n = nl > nc ? nl : nc
+           printf "     %-48s %s\n", "Linux gateway", "ctnic"
+           for (i = 1; i <= n; i++)
+             printf "  %d  %-48s %s%s\n", i, (i in l) ? l[i] : "-", (i in c) ? c[i] : "-",
+                    (l[i] == c[i]) ? "" : "    <== differs"
+         }' "$DIR/l.txt" "$DIR/c.txt"
+  else
+    printf '     %s\n' "ctnic"
+    brief "$DIR/ctnic$port.pcap" | awk '{ printf "  %d  %s\n", NR, $0 }'
+  fi
+}
+side_by_side 1 "What each gateway sent to the server network (port 1)"
+side_by_side 0 "What each gateway sent to the client network (port 0)"
+if [ -z "$LINUX" ]; then
+  section "What Linux sent, as recorded in docs/linux-oracle.md (no live run: $NOLINUX)"
+  awk '/^\*\*dnat\*\*/ { on = 1 } on && /^```$/ { n++; if (n == 2) exit } on' docs/linux-oracle.md | sed 's/^/    /'
+fi
+
+section "The verdict"
+"$B/tools/pcapdiff/ctnic-pcapdiff" --names correct,ctnic 0="$DIR/expect0.pcap,$DIR/ctnic0.pcap" \
+  1="$DIR/expect1.pcap,$DIR/ctnic1.pcap" | tail -1 | sed 's/^/ctnic against a correct NAT gateway: /'
+if [ -n "$LINUX" ]; then
+  "$B/tools/pcapdiff/ctnic-pcapdiff" --names correct,linux 0="$DIR/expect0.pcap,$LINUX/linux0.pcap" \
+    1="$DIR/expect1.pcap,$LINUX/linux1.pcap" | tail -1 | sed 's/^/Linux against a correct NAT gateway: /' || true
+fi
+cat <<'EOF'
+Linux: the late FIN finds no conntrack entry (CLOSE_WAIT expired), is INVALID, is not NATed,
+and leaves with the service's address; the server's ACK of it is picked up as a new connection
+without NAT and reveals the hidden server to the client.
+ctnic: the connection ended at its timeout too, but its binding lingers: the late FIN and the ACK
+leave translated (daemon.late.translated below).
 EOF
 
-section "ctnic-sim: the RTL card, port 0 fed with in0.pcap (client side), port 1 with in1.pcap (server side)"
-"$SIM" --socket "$DIR/sim.sock" --in "0=$DIR/in0.pcap" --in "1=$DIR/in1.pcap" \
-  --out "0=$DIR/out0.pcap" --out "1=$DIR/out1.pcap" --host "$DIR/host.pcap" \
+section "ctnicctl stats, after the story (ctnicctl -> ctnic-replay --serve -> the daemon's core)"
+"$CTNICCTL" -s "$DIR/ctnic.sock" stats | grep -E '^(card\.port[01]\.(rx|tx)_packets|card\.(hits|misses)|card\.punt\.(miss|tcp_flags)|daemon\.(conn_new|conn_expired|installs|removes|late\.|table\.(connections|linger) ))' \
+  | grep -vE 'late\.(rst_limited|passed|rst) '
+section "ctnicctl conn list, after the story: the connection expired in CLOSE_WAIT (its binding lingers)"
+"$CTNICCTL" -s "$DIR/ctnic.sock" conn list 2>"$DIR/conn.err"; cat "$DIR/conn.err"
+stop "${PIDS[-1]}"
+
+# The connection while it lived: the same replay stopped after packet 8 (the client's ACK of the FIN).
+tcpdump -r "$DIR/in0.pcap" -w "$DIR/half0.pcap" -c 5 2>/dev/null
+tcpdump -r "$DIR/in1.pcap" -w "$DIR/half1.pcap" -c 3 2>/dev/null
+"$REPLAY" --quiet --config "$CONF" --in 0="$DIR/half0.pcap" --in 1="$DIR/half1.pcap" --serve "$DIR/half.sock" \
+  2>"$DIR/half.log" &
+PIDS+=($!)
+wait_path "$DIR/half.sock" "${PIDS[-1]}" || { cat "$DIR/half.log"; exit 1; }
+section "ctnicctl conn list, while the client is half-closed (the same replay stopped after packet 8)"
+"$CTNICCTL" -s "$DIR/half.sock" conn list 2>"$DIR/conn.err"; cat "$DIR/conn.err"
+echo "(CLOSE_WAIT, 60 s left, in the card: [HW_OFFLOAD]; at 60 s it expires, and the FIN comes at 120 s)"
+stop "${PIDS[-1]}"
+
+# ---- the RTL card -------------------------------------------------------------------
+section "The RTL card (ctnic-sim): the client's request through a static flow of the same translation"
+tcpdump -r "$DIR/in0.pcap" -w "$DIR/req0.pcap" 'tcp[13] & 8 != 0' 2>/dev/null
+"$SIM" --socket "$DIR/sim.sock" --in "0=$DIR/req0.pcap" --out "0=$DIR/rtl0.pcap" --out "1=$DIR/rtl1.pcap" \
   --exit-when-done 2>"$DIR/sim.log" &
 SIM_PID=$!
+PIDS+=($SIM_PID)
 wait_path "$DIR/sim.sock" "$SIM_PID" || { cat "$DIR/sim.log"; exit 1; }
-cat "$DIR/sim.log"
-
-FLOW='proto=tcp src=198.51.100.7:40000 dst=203.0.113.10:80 dnat=192.0.2.10:8080 out=1 reply-out=0
-      out-mac=02:00:00:00:01:0a/02:00:00:00:01:01 reply-mac=02:00:00:00:00:07/02:00:00:00:00:01'
-section "ctnicd: one DNAT flow, 203.0.113.10:80 served by 192.0.2.10:8080"
-echo "flow: $(echo $FLOW)"
+FLOW='proto=tcp src=192.0.2.10:40000 dst=198.51.100.80:80 dnat=203.0.113.5:8080 out=1 reply-out=0
+      out-mac=02:00:00:00:00:50/02:00:00:00:01:01 reply-mac=02:00:00:00:00:0a/02:00:00:00:01:00'
 "$CTNICD" --device "sim:$DIR/sim.sock" --socket "$DIR/ctnicd.sock" --flow "$(echo $FLOW)" 2>"$DIR/ctnicd.log" &
-D_PID=$!
-wait_path "$DIR/ctnicd.sock" "$D_PID" || { cat "$DIR/ctnicd.log"; exit 1; }
-cat "$DIR/ctnicd.log"
-
-section "ctnicctl device (ctnicctl -> ctnicd -> libctnic -> ctnic-sim -> RTL registers)"
-"$CTNICCTL" -s "$DIR/ctnicd.sock" device
-
-kill "$D_PID"; wait "$D_PID" || true; D_PID=
+PIDS+=($!)
+wait_path "$DIR/ctnicd.sock" "${PIDS[-1]}" || { cat "$DIR/ctnicd.log"; exit 1; }
+"$CTNICCTL" -s "$DIR/ctnicd.sock" device | sed -n '1,4p'
+stop "${PIDS[-1]}"
 wait "$SIM_PID" || { echo "demo: ctnic-sim failed" >&2; cat "$DIR/sim.log"; exit 1; }
-SIM_PID=
+echo "as it entered port 0:"
+tcpdump -nn -vv -r "$DIR/req0.pcap" 2>/dev/null | sed 's/^/    /'
+echo "as the RTL sent it out of port 1 (DNAT, TTL-1, MACs of the next hop, checksums updated):"
+tcpdump -nn -vv -r "$DIR/rtl1.pcap" 2>/dev/null | sed 's/^/    /'
+[ "$(tcpdump -r "$DIR/rtl1.pcap" 2>/dev/null | wc -l)" -eq 1 ] || { echo "demo: the RTL card sent nothing on port 1" >&2; exit 1; }
 
-show() { tcpdump -nn -vv -e -r "$1" 2>/dev/null | sed 's/^/    /'; }
-section "client -> VIP, as it entered port 0"
-show "$DIR/in0.pcap"
-section "the same packet as the card sent it out of port 1 (DNAT, TTL-1, MACs of the next hop)"
-show "$DIR/out1.pcap"
-section "server's answer, as it entered port 1"
-show "$DIR/in1.pcap"
-section "the answer as the card sent it out of port 0 (source back to the VIP)"
-show "$DIR/out0.pcap"
-section "punted to the host: $(tcpdump -r "$DIR/host.pcap" 2>/dev/null | wc -l) packets"
-[ -s "$DIR/out1.pcap" ] && [ "$(tcpdump -r "$DIR/out1.pcap" 2>/dev/null | wc -l)" -eq 1 ] ||
-  { echo "demo: the card sent nothing on port 1" >&2; exit 1; }
 echo
 echo "demo: done"
