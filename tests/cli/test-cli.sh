@@ -264,4 +264,26 @@ if [ "$(id -u)" = 0 ] && command -v runuser >/dev/null && runuser -u nobody -- t
 else
   skip "a_user_outside_root_and_ctnic_is_refused" "needs root, runuser, and ctnicctl executable by nobody"
 fi
+# ---- the ctnicd program itself, on the model: card (no traffic reaches its ports: static flows only)
+D2=$w/ctnicd.sock
+"$B/host/ctnicd" --device model: --config "$w/gw.conf" --socket "$D2" 2>"$w/ctnicd.log" &
+C_PID=$!
+for _ in $(seq 1 100); do [ -S "$D2" ] && break; kill -0 $C_PID 2>/dev/null || break; sleep 0.1; done
+"$CTL" -s "$D2" conn list >"$w/d-list.out" 2>"$w/d-list.err"
+if [ ! -S "$D2" ] || grep -q 'unknown command' "$w/d-list.err"; then
+  skip "ctnicd_program_answers_every_command" "this ctnicd's main is the minimal one (no connection tracking): $(head -c 150 "$w/d-list.err" "$w/ctnicd.log" | tr '\n' ' ')"
+else
+  ctnicd_program() {
+    grep -qE "$UDP_RE" "$w/d-list.out" &&
+      "$CTL" -s "$D2" device | grep -q '^device    model:' &&
+      [ "$("$CTL" -s "$D2" timeout list | grep -c ' = ')" = 16 ] &&
+      "$CTL" -s "$D2" stats | grep -q '^daemon.table.connections = 1$' &&
+      "$CTL" -s "$D2" nat list | grep -q '^\*nat$' &&
+      "$CTL" -s "$D2" stats -o prometheus | grep -q '^ctnic_daemon_table_connections 1$'
+  }
+  check "ctnicd_program_answers_every_command" ctnicd_program
+fi
+kill -TERM $C_PID 2>/dev/null
+wait $C_PID 2>/dev/null
+check "ctnicd_program_stops_and_removes_its_socket" test ! -e "$D2"
 echo "1..$n"
