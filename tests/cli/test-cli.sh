@@ -273,13 +273,14 @@ for _ in $(seq 1 100); do [ -S "$D2" ] && break; kill -0 $C_PID 2>/dev/null || b
 if [ ! -S "$D2" ] || grep -q 'unknown command' "$w/d-list.err"; then
   skip "ctnicd_program_answers_every_command" "this ctnicd's main is the minimal one (no connection tracking): $(head -c 150 "$w/d-list.err" "$w/ctnicd.log" | tr '\n' ' ')"
 else
+  # Each output read whole first: grep -q leaving early would hand ctnicctl a SIGPIPE.
   ctnicd_program() {
     grep -qE "$UDP_RE" "$w/d-list.out" &&
-      "$CTL" -s "$D2" device | grep -q '^device    model:' &&
+      grep -q '^device    model:' <<<"$("$CTL" -s "$D2" device)" &&
       [ "$("$CTL" -s "$D2" timeout list | grep -c ' = ')" = 16 ] &&
-      "$CTL" -s "$D2" stats | grep -q '^daemon.table.connections = 1$' &&
-      "$CTL" -s "$D2" nat list | grep -q '^\*nat$' &&
-      "$CTL" -s "$D2" stats -o prometheus | grep -q '^ctnic_daemon_table_connections 1$'
+      grep -q '^daemon.table.connections = 1$' <<<"$("$CTL" -s "$D2" stats)" &&
+      grep -q '^\*nat$' <<<"$("$CTL" -s "$D2" nat list)" &&
+      grep -q '^ctnic_daemon_table_connections 1$' <<<"$("$CTL" -s "$D2" stats -o prometheus)"
   }
   check "ctnicd_program_answers_every_command" ctnicd_program
 fi
