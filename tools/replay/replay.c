@@ -361,6 +361,14 @@ static int clock_to(struct replay *r, uint64_t target)
 		}
 		if (advance(r, stop - r->tick) < 0)
 			return -1;
+		/*
+		 * A card that ages flows itself reports expiries as time moves: the daemon hears of
+		 * them before the next frame, at the time they happened (its clock read first).
+		 */
+		if (ctnicd_core_clock(c) < 0 || ctnicd_core_events(c) < 0) {
+			fprintf(stderr, "ctnic-replay: events at tick %" PRIu64 ": %s\n", r->tick, c->err);
+			return -1;
+		}
 	}
 	if (r->due <= r->tick) {
 		if (sweep(r) < 0)
