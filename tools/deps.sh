@@ -10,6 +10,7 @@ PKGS=(
   libpcap-dev libpci-dev libcmocka-dev libcjson-dev linux-libc-dev
   qemu-system-x86 busybox-static cpio kmod
   iproute2 tcpdump iptables conntrack
+  curl iputils-ping
 )
 
 missing=()

@@ -16,6 +16,7 @@
 #include <cstring>
 #include <fcntl.h>
 #include <getopt.h>
+#include <memory>
 #include <pcap/pcap.h>
 #include <poll.h>
 #include <string>
@@ -26,6 +27,7 @@
 #include <vector>
 
 #include "card.h"
+#include "port_live.h"
 #include "proto.h"
 #include "sim_proto.h"
 
@@ -36,6 +38,9 @@ constexpr unsigned CYCLES_PER_POLL = 256;
 constexpr size_t MAX_CLIENTS = 16;
 constexpr int DLT_PUNT = DLT_USER0; /* host-desc file: 16-byte descriptor + frame */
 constexpr uint64_t NS_PER_CYCLE = 4; /* 250 MHz */
+/* Live ports: frames read per port per look, and frames waiting for the card at most. */
+constexpr size_t LIVE_RX_BATCH = 64;
+constexpr size_t LIVE_RX_QUEUE = 1024;
 
 int sig_pipe[2] = { -1, -1 };
 
@@ -50,6 +55,7 @@ struct Options {
 	std::string socket, mem_path, vcd, host, host_desc;
 	size_t mem_size = CTNIC_SIM_HOST_MEM_DEFAULT;
 	std::string in[CARD_PORTS], out[CARD_PORTS];
+	std::string tap[CARD_PORTS], iface[CARD_PORTS]; /* live ports (port_live.h) */
 	uint64_t pace = 0;
 	bool exit_when_done = false;
 };
@@ -78,6 +84,9 @@ void usage(FILE *f)
 		"  --host-mem-size N     its size in bytes (default %u)\n"
 		"  --in P=FILE           feed port P from pcap FILE while the card's rx_enable is 1\n"
 		"  --out P=FILE          write what port P transmits to pcap FILE\n"
+		"  --tap P=NAME          attach port P to TAP device NAME (created if missing; docs/live.md)\n"
+		"  --iface P=NAME        attach port P to the existing interface NAME (AF_PACKET)\n"
+		"                        with a live port the clock runs all the time\n"
 		"  --host FILE           write punted frames to pcap FILE (Ethernet)\n"
 		"  --host-desc FILE      write punted frames with their 16-byte descriptor (DLT_USER0)\n"
 		"  --pace N              at least N clock cycles from one frame's start to the next per port\n"
@@ -104,13 +113,15 @@ bool port_file(const char *arg, std::string *files, const char *opt)
 
 bool parse_options(int argc, char **argv, Options *o)
 {
-	enum { O_SOCKET = 256, O_MEM, O_MEMSZ, O_IN, O_OUT, O_HOST, O_HOSTD, O_PACE, O_VCD, O_EXIT, O_HELP };
+	enum { O_SOCKET = 256, O_MEM, O_MEMSZ, O_IN, O_OUT, O_HOST, O_HOSTD, O_PACE, O_VCD, O_EXIT, O_HELP, O_TAP, O_IFACE };
 	static const struct option opts[] = {
 		{ "socket", required_argument, nullptr, O_SOCKET },
 		{ "host-mem", required_argument, nullptr, O_MEM },
 		{ "host-mem-size", required_argument, nullptr, O_MEMSZ },
 		{ "in", required_argument, nullptr, O_IN },
 		{ "out", required_argument, nullptr, O_OUT },
+		{ "tap", required_argument, nullptr, O_TAP },
+		{ "iface", required_argument, nullptr, O_IFACE },
 		{ "host", required_argument, nullptr, O_HOST },
 		{ "host-desc", required_argument, nullptr, O_HOSTD },
 		{ "pace", required_argument, nullptr, O_PACE },
@@ -135,6 +146,8 @@ bool parse_options(int argc, char **argv, Options *o)
 			break;
 		case O_IN: if (!port_file(optarg, o->in, "--in")) return false; break;
 		case O_OUT: if (!port_file(optarg, o->out, "--out")) return false; break;
+		case O_TAP: if (!port_file(optarg, o->tap, "--tap")) return false; break;
+		case O_IFACE: if (!port_file(optarg, o->iface, "--iface")) return false; break;
 		case O_HOST: o->host = optarg; break;
 		case O_HOSTD: o->host_desc = optarg; break;
 		case O_PACE:
@@ -164,6 +177,16 @@ bool parse_options(int argc, char **argv, Options *o)
 	}
 	if (o->mem_path.empty())
 		o->mem_path = o->socket + ".mem";
+	for (unsigned p = 0; p < CARD_PORTS; p++) {
+		if (!o->tap[p].empty() && !o->iface[p].empty()) {
+			fprintf(stderr, "ctnic-sim: port %u: give --tap or --iface, not both\n", p);
+			return false;
+		}
+		if ((!o->tap[p].empty() || !o->iface[p].empty()) && o->exit_when_done) {
+			fprintf(stderr, "ctnic-sim: --exit-when-done with a live port (port %u): a live network is never done; stop it with SIGTERM\n", p);
+			return false;
+		}
+	}
 	return true;
 }
 
@@ -404,9 +427,14 @@ int main(int argc, char **argv)
 	sigaction(SIGINT, &sa, nullptr);
 	signal(SIGPIPE, SIG_IGN);
 
+	std::unique_ptr<LivePort> live[CARD_PORTS];
+	bool any_live = false;
+	uint64_t live_rx_dropped = 0;
 	Card card([&](unsigned port, const Frame &f) {
 		if (port < CARD_PORTS) {
 			write_frame(out[port], f.cycle, nullptr, 0, f.data);
+			if (live[port])
+				live[port]->send(f.data.data(), f.data.size());
 			return;
 		}
 		write_frame(host, f.cycle, nullptr, 0, f.data);
@@ -427,6 +455,20 @@ int main(int argc, char **argv)
 	if ((!o.host.empty() && !open_dump(&host, o.host, DLT_EN10MB)) ||
 	    (!o.host_desc.empty() && !open_dump(&host_desc, o.host_desc, DLT_PUNT)))
 		return 1;
+	for (unsigned p = 0; p < CARD_PORTS; p++) {
+		std::string err;
+		if (!o.tap[p].empty())
+			live[p] = live_port_tap(o.tap[p], &err);
+		else if (!o.iface[p].empty())
+			live[p] = live_port_iface(o.iface[p], &err);
+		else
+			continue;
+		if (!live[p]) {
+			fprintf(stderr, "ctnic-sim: port %u: %s\n", p, err.c_str());
+			return 1;
+		}
+		any_live = true;
+	}
 	if (!map_host_mem(&mem, o))
 		return 1;
 	card.set_host_mem(mem.base, mem.size);
@@ -438,7 +480,8 @@ int main(int argc, char **argv)
 		o.socket.c_str(), mem.path.c_str(), mem.size, CARD_PORTS, card.rx_left());
 
 	for (bool stop = false; !stop;) {
-		bool busy = card.busy();
+		/* A live port may deliver a frame at any moment: the clock keeps running. */
+		bool busy = any_live || card.busy();
 		std::vector<struct pollfd> pfd;
 
 		if (o.exit_when_done && !busy && card.rx_left() == 0 && clients.empty())
@@ -447,6 +490,10 @@ int main(int argc, char **argv)
 		pfd.push_back({ lfd, POLLIN, 0 });
 		for (const Client &c : clients)
 			pfd.push_back({ c.fd, POLLIN, 0 });
+		size_t live_at = pfd.size();
+		for (unsigned p = 0; p < CARD_PORTS; p++)
+			if (live[p])
+				pfd.push_back({ live[p]->fd(), POLLIN, 0 });
 		if (poll(pfd.data(), pfd.size(), busy ? 0 : 1000) < 0 && errno != EINTR) {
 			perror("ctnic-sim: poll");
 			rc = 1;
@@ -454,6 +501,22 @@ int main(int argc, char **argv)
 		}
 		if (pfd[0].revents)
 			stop = true;
+		for (unsigned p = 0, k = live_at; p < CARD_PORTS; p++) {
+			if (!live[p] || !(pfd[k++].revents & (POLLIN | POLLERR | POLLHUP)))
+				continue;
+			std::string err;
+			/* A MAC's FIFO is finite: beyond LIVE_RX_QUEUE waiting frames, new ones are dropped. */
+			if (!live[p]->receive([&](std::vector<uint8_t> f) {
+				    if (card.rx_left() >= LIVE_RX_QUEUE)
+					    live_rx_dropped++;
+				    else
+					    card.queue_rx(p, std::move(f));
+			    }, LIVE_RX_BATCH, &err)) {
+				fprintf(stderr, "ctnic-sim: port %u: %s\n", p, err.c_str());
+				rc = 1;
+				stop = true;
+			}
+		}
 		for (size_t i = clients.size(); i-- > 0;) {
 			if (pfd[2 + i].revents && !serve_client(clients[i], card, mem)) {
 				close(clients[i].fd);
@@ -486,6 +549,14 @@ int main(int argc, char **argv)
 		rc |= !close_dump(d);
 	rc |= !close_dump(host);
 	rc |= !close_dump(host_desc);
+	for (unsigned p = 0; p < CARD_PORTS; p++)
+		if (live[p])
+			fprintf(stderr, "ctnic-sim: port %u (%s %s): %llu frames received, %llu sent, %llu not taken by the interface\n",
+				p, live[p]->kind(), live[p]->name().c_str(), (unsigned long long)live[p]->rx_frames,
+				(unsigned long long)live[p]->tx_frames, (unsigned long long)live[p]->tx_dropped);
+	if (any_live)
+		fprintf(stderr, "ctnic-sim: %llu live frames dropped with the receive queue full\n",
+			(unsigned long long)live_rx_dropped);
 	fprintf(stderr, "ctnic-sim: stopped at cycle %llu, %zu frames not fed\n",
 		(unsigned long long)card.cycle(), card.rx_left());
 	return rc;

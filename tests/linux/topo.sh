@@ -18,6 +18,8 @@ SNAT_ADDR=203.0.113.1
 MASQ_ADDR=198.51.100.1
 
 NS_C=ctnic-$$-client NS_GW=ctnic-$$-gw NS_S=ctnic-$$-server
+# The host stack's namespace behind ctnic's host port (topo_card_*, tests/live).
+NS_H=ctnic-$$-host
 topo_pids=()
 
 in_ns() { local ns=$1; shift; ip netns exec "$ns" "$@"; }
@@ -28,7 +30,7 @@ topo_down() {
     kill "$pid" 2>/dev/null || true
     wait "$pid" 2>/dev/null || true
   done
-  for ns in "$NS_C" "$NS_GW" "$NS_S"; do
+  for ns in "$NS_C" "$NS_GW" "$NS_S" "$NS_H"; do
     ip netns del "$ns" 2>/dev/null || true
   done
 }
@@ -82,4 +84,58 @@ topo_gw_state() {
   in_ns "$NS_GW" conntrack -L 2>&1 || true
   echo "# conntrack -S"
   in_ns "$NS_GW" conntrack -S 2>&1 || true
+}
+
+# ---- the same networks with ctnic as the gateway (tests/live, docs/live.md) ----
+#
+#   client (c0 TAP) <-> [card port 0 | ctnic in gw | card port 1] <-> (s0 TAP) server
+#                                     host port <-> (h0 TAP) host
+#
+# The gateway process runs in NS_GW and creates the TAPs c0, s0 and h0
+# there; topo_card_links moves each into its namespace, so the client's and
+# the server's interfaces are the card's wires. Same names, addresses and
+# MACs as above; gw gets no address and does not forward: only the card does.
+SERVER_ADDRS="203.0.113.5 203.0.113.6 198.51.100.20"
+
+# topo_card_ns OUTDIR: the four namespaces, listed in OUTDIR/netns.txt.
+topo_card_ns() {
+  local ns
+  trap topo_down EXIT
+  trap 'exit 130' INT TERM
+  printf '%s\n' "$NS_C" "$NS_GW" "$NS_S" "$NS_H" >"$1/netns.txt"
+  for ns in "$NS_C" "$NS_GW" "$NS_S" "$NS_H"; do
+    ip netns add "$ns"
+    in_ns "$ns" sysctl -qw net.ipv6.conf.all.disable_ipv6=1 net.ipv6.conf.default.disable_ipv6=1
+    ip -n "$ns" link set lo up
+  done
+}
+
+# topo_card_links: c0, s0 (and h0 when it exists) from NS_GW into their
+# namespaces, with addresses and routes. The server answers the client
+# network through the card; 203.0.113.7 (an SNAT address) is the card's too.
+topo_card_links() {
+  local a
+  ip -n "$NS_GW" link set c0 netns "$NS_C"
+  ip -n "$NS_C" link set c0 down
+  ip -n "$NS_C" link set c0 address $CLIENT_MAC
+  ip -n "$NS_C" link set c0 up
+  ip -n "$NS_C" addr add $CLIENT/24 dev c0
+  ip -n "$NS_C" route add 198.51.100.0/24 via 192.0.2.1
+  ip -n "$NS_C" route add 203.0.113.0/24 via 192.0.2.1
+  ip -n "$NS_GW" link set s0 netns "$NS_S"
+  ip -n "$NS_S" link set s0 down
+  ip -n "$NS_S" link set s0 address $SERVER_MAC
+  ip -n "$NS_S" link set s0 up
+  for a in $SERVER_ADDRS; do ip -n "$NS_S" addr add "$a/24" dev s0; done
+  ip -n "$NS_S" route add 192.0.2.0/24 via 203.0.113.1
+  ip -n "$NS_S" neigh replace 203.0.113.7 lladdr $GW1_MAC dev s0 nud permanent
+  if ip -n "$NS_GW" link show h0 >/dev/null 2>&1; then
+    ip -n "$NS_GW" link set h0 netns "$NS_H"
+    ip -n "$NS_H" link set h0 up
+    ip -n "$NS_H" addr add 192.0.2.1/32 dev h0
+    ip -n "$NS_H" addr add 203.0.113.1/32 dev h0
+    ip -n "$NS_H" route add 192.0.2.0/24 dev h0 src 192.0.2.1
+    ip -n "$NS_H" route add 203.0.113.0/24 dev h0 src 203.0.113.1
+    ip -n "$NS_H" route add 198.51.100.0/24 dev h0 src 203.0.113.1
+  fi
 }

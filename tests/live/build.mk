@@ -1,0 +1,15 @@
+# tests/live/: the card as a gateway between real Linux hosts (docs/live.md).
+# ctnic-live-gw: the model card and ctnicd's core with TAP ports. The tests
+# need root (they make network namespaces); `make demo-live` shows it.
+CTNIC_LIVE_GW := $(B)/tests/live/ctnic-live-gw
+
+$(B)/tests/live/%.o: tests/live/%.c $(wildcard host/*.h) $(wildcard host/ct/*.h) $(wildcard driver/include/*.h)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -c $< -o $@
+
+$(CTNIC_LIVE_GW): $(B)/tests/live/live_gw.o $(CTNICD_LIB) $(CTNICD_CT_LIB) $(LIBCTNIC)
+	@mkdir -p $(dir $@)
+	$(CC) $(LDFLAGS) -o $@ $< $(CTNICD_LIBS)
+
+TEST_BINS  += $(CTNIC_LIVE_GW)
+TEST_PROGS += tests/live/test-sim-tap.sh

@@ -1,0 +1,72 @@
+# Sourced by the live tests (docs/live.md): TAP output, waiting, the
+# gateway. Uses tests/linux/topo.sh's namespaces (topo_card_ns,
+# topo_card_links). Needs root: without it a test fails, never skips.
+
+B=${CTNIC_BUILD:-build/san}
+. tests/linux/topo.sh
+
+n=0 failed=0
+ok() { n=$((n + 1)); echo "ok $n - $1"; }
+not_ok() {
+  n=$((n + 1)); failed=$((failed + 1)); echo "not ok $n - $1"; shift
+  local l; for l in "$@"; do echo "# $l"; done
+}
+# check NAME CMD...: ok when CMD succeeds.
+check() { local name=$1; shift; if "$@"; then ok "$name"; else not_ok "$name" "failed: $*"; fi; }
+
+need_root() {
+  if [ "$(id -u)" -ne 0 ]; then
+    echo "1..1"
+    echo "not ok 1 - $1 needs root (network namespaces, TAP devices): run as root"
+    exit 1
+  fi
+}
+
+# bg NS LOGFILE CMD...: CMD in namespace NS in the background, stopped by
+# topo_down. ip netns exec execs CMD, so the pid is CMD's own (a shell
+# function put in the background would leave CMD behind when killed).
+bg() {
+  local ns=$1 log=$2; shift 2
+  ip netns exec "$ns" "$@" >"$log" 2>&1 &
+  topo_pids+=($!)
+}
+# stop_pid PID: SIGTERM and wait (for output files a clean stop completes).
+stop_pid() { kill "$1" 2>/dev/null; wait "$1" 2>/dev/null; return 0; }
+
+# wait_for SECONDS CMD...: polls CMD every 0.1 s.
+wait_for() {
+  local t=$(( $1 * 10 )); shift
+  while [ $t -gt 0 ]; do "$@" >/dev/null 2>&1 && return 0; sleep 0.1; t=$((t - 1)); done
+  return 1
+}
+
+# live_gw_up OUTDIR [CONFIG]: namespaces, ctnic-live-gw (the model card and
+# ctnicd's core) in NS_GW with TAP ports c0, s0 and host port h0, the links
+# moved into place. Control socket OUTDIR/ctl.sock, log OUTDIR/gw.log.
+live_gw_up() {
+  local out=$1 conf=${2:-tests/live/live.conf}
+  topo_card_ns "$out"
+  bg "$NS_GW" "$out/gw.log" "$B/tests/live/ctnic-live-gw" --config "$conf" --port 0=c0 --port 1=s0 \
+    --host-tap h0 --socket "$out/ctl.sock"
+  if ! wait_for 20 grep -q 'ctnic-live-gw: ready' "$out/gw.log"; then
+    echo "# ctnic-live-gw did not start:"; sed 's/^/#   /' "$out/gw.log"; return 1
+  fi
+  topo_card_links
+}
+
+# ctl OUTDIR JSON: one control request to the gateway (ctnicd's protocol), the answer line.
+ctl() {
+  python3 - "$1/ctl.sock" "$2" <<'PY'
+import socket, sys
+s = socket.socket(socket.AF_UNIX); s.connect(sys.argv[1]); s.sendall(sys.argv[2].encode() + b"\n")
+buf = b""
+while not buf.endswith(b"\n"):
+    d = s.recv(65536)
+    if not d: break
+    buf += d
+sys.stdout.write(buf.decode())
+PY
+}
+
+# pcap_has PCAP FILTER: the capture holds a packet matching the tcpdump filter.
+pcap_count() { tcpdump -nn -r "$1" "$2" 2>/dev/null | wc -l; }
