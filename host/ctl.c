@@ -2,6 +2,8 @@
  * ctl.c - ctnicd's control socket (ctl.h).
  */
 #include <errno.h>
+#include <grp.h>
+#include <pwd.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -14,11 +16,14 @@
 
 #define CTL_CLIENTS_MAX 32
 
+#define CTL_GROUP "ctnic"
+
 struct ctl_client {
 	int fd;
 	char *buf;
 	size_t len;
 	int discarding; /* inside an overlong line */
+	char stream[16]; /* the stream it subscribed to, "" none */
 };
 
 struct ctnicd_ctl {
@@ -53,7 +58,8 @@ static char *error_answer(const cJSON *id, const char *msg)
 	return reply(id, NULL, msg);
 }
 
-char *ctnicd_ctl_answer(const struct ctnicd_ctl_cmd *cmds, void *ctx, const char *line)
+/* The answer to line; a result naming a "stream" subscribes the asker (stream, when not NULL). */
+static char *answer(const struct ctnicd_ctl_cmd *cmds, void *ctx, const char *line, char *stream, size_t slen)
 {
 	char err[512], names[256] = "";
 	const cJSON *cmd, *id;
@@ -84,6 +90,12 @@ char *ctnicd_ctl_answer(const struct ctnicd_ctl_cmd *cmds, void *ctx, const char
 			cJSON_Delete(req);
 			return s;
 		}
+		if (stream) {
+			const cJSON *st = cJSON_GetObjectItemCaseSensitive(res, "stream");
+
+			if (cJSON_IsString(st))
+				snprintf(stream, slen, "%s", st->valuestring);
+		}
 		s = reply(id, res, NULL);
 		cJSON_Delete(req);
 		return s;
@@ -92,6 +104,47 @@ char *ctnicd_ctl_answer(const struct ctnicd_ctl_cmd *cmds, void *ctx, const char
 	s = error_answer(id, err);
 	cJSON_Delete(req);
 	return s;
+}
+
+char *ctnicd_ctl_answer(const struct ctnicd_ctl_cmd *cmds, void *ctx, const char *line)
+{
+	return answer(cmds, ctx, line, NULL, 0);
+}
+
+/* The socket belongs to group ctnic when there is one (the daemon must be root to give it away). */
+static int set_group(const char *path)
+{
+	struct group *g = getgrnam(CTL_GROUP);
+
+	if (!g || geteuid() != 0)
+		return 0;
+	return chown(path, (uid_t)-1, g->gr_gid);
+}
+
+/* Root, the daemon's own user, or a member of group ctnic. */
+static int peer_allowed(int fd)
+{
+	struct ucred cr;
+	socklen_t len = sizeof(cr);
+	struct group *g;
+	struct passwd *pw;
+	gid_t groups[256];
+	int n = 256;
+
+	if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cr, &len) < 0)
+		return 0;
+	if (cr.uid == 0 || cr.uid == geteuid())
+		return 1;
+	if (!(g = getgrnam(CTL_GROUP)))
+		return 0;
+	if (cr.gid == g->gr_gid)
+		return 1;
+	if (!(pw = getpwuid(cr.uid)) || getgrouplist(pw->pw_name, cr.gid, groups, &n) < 0)
+		return 0;
+	for (int i = 0; i < n; i++)
+		if (groups[i] == g->gr_gid)
+			return 1;
+	return 0;
 }
 
 int ctnicd_ctl_open(struct ctnicd_ctl **ctlp, const char *path, const struct ctnicd_ctl_cmd *cmds,
@@ -132,7 +185,7 @@ int ctnicd_ctl_open(struct ctnicd_ctl **ctlp, const char *path, const struct ctn
 	unlink(tmp);
 	ctl->lfd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
 	if (ctl->lfd < 0 || bind(ctl->lfd, (struct sockaddr *)&sa, sizeof(sa)) < 0 ||
-	    chmod(tmp, 0660) < 0 || listen(ctl->lfd, 16) < 0 || rename(tmp, path) < 0) {
+	    chmod(tmp, 0660) < 0 || set_group(tmp) < 0 || listen(ctl->lfd, 16) < 0 || rename(tmp, path) < 0) {
 		rc = -errno;
 		snprintf(err, errlen, "control socket %s: %s", path, strerror(errno));
 		unlink(tmp);
@@ -223,7 +276,7 @@ static int serve_client(struct ctnicd_ctl *ctl, struct ctl_client *c)
 
 				if (c->buf)
 					c->buf[c->len] = '\0';
-				if (!send_line(c->fd, ctnicd_ctl_answer(ctl->cmds, ctl->ctx, line)))
+				if (!send_line(c->fd, answer(ctl->cmds, ctl->ctx, line, c->stream, sizeof(c->stream))))
 					return 0;
 			}
 			c->discarding = 0;
@@ -263,6 +316,38 @@ void ctnicd_ctl_serve(struct ctnicd_ctl *ctl, const struct pollfd *pfd, size_t n
 			close(fd);
 			return;
 		}
+		if (!peer_allowed(fd)) {
+			send_line(fd, error_answer(NULL, "permission denied: the control socket serves root and group "
+						   CTL_GROUP " only"));
+			close(fd);
+			return;
+		}
 		ctl->c[ctl->nc++] = (struct ctl_client){ .fd = fd };
 	}
+}
+
+void ctnicd_ctl_publish(struct ctnicd_ctl *ctl, const char *stream, const char *line)
+{
+	size_t len = strlen(line);
+
+	for (size_t i = ctl->nc; i-- > 0;) {
+		struct ctl_client *c = &ctl->c[i];
+		struct iovec iov[2] = { { (void *)line, len }, { "\n", 1 } };
+		struct msghdr mh = { .msg_iov = iov, .msg_iovlen = 2 };
+
+		if (strcmp(c->stream, stream))
+			continue;
+		/* All of it at once, or the reader is too slow: dropped, the daemon never waits. */
+		if (sendmsg(c->fd, &mh, MSG_NOSIGNAL | MSG_DONTWAIT) != (ssize_t)(len + 1))
+			drop_client(ctl, i);
+	}
+}
+
+int ctnicd_ctl_subscribers(const struct ctnicd_ctl *ctl, const char *stream)
+{
+	int n = 0;
+
+	for (size_t i = 0; i < ctl->nc; i++)
+		n += !strcmp(ctl->c[i].stream, stream);
+	return n;
 }

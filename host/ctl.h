@@ -8,6 +8,16 @@
  * Commands are a table of handlers, so later commands are one entry more.
  * A malformed request gets an error answer; nothing a client sends stops
  * the daemon.
+ *
+ * Streams: a handler whose result object has "stream": NAME subscribes its
+ * client to NAME; from then on the client also gets every line
+ * ctnicd_ctl_publish(ctl, NAME, ...) sends, until it closes (it may still
+ * send requests). A subscriber that cannot take a line at once is dropped,
+ * so a slow reader never stalls the daemon.
+ *
+ * Permissions: the socket is mode 0660, of group "ctnic" when that group
+ * exists; a peer (SO_PEERCRED) that is not root, not the daemon's own
+ * user and not in group ctnic gets one error line and is closed.
  */
 #ifndef CTNICD_CTL_H
 #define CTNICD_CTL_H
@@ -44,5 +54,10 @@ void ctnicd_ctl_serve(struct ctnicd_ctl *ctl, const struct pollfd *pfd, size_t n
 
 /* The answer line (without newline) to one request line; the caller frees it. Exposed for tests. */
 char *ctnicd_ctl_answer(const struct ctnicd_ctl_cmd *cmds, void *ctx, const char *line);
+
+/* Sends line (one JSON object, no newline) to every subscriber of stream. */
+void ctnicd_ctl_publish(struct ctnicd_ctl *ctl, const char *stream, const char *line);
+/* Has stream any subscriber? */
+int ctnicd_ctl_subscribers(const struct ctnicd_ctl *ctl, const char *stream);
 
 #endif /* CTNICD_CTL_H */

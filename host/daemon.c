@@ -166,6 +166,11 @@ static void reload(struct ctnicd_daemon *d, const char *path)
 		fprintf(stderr, "ctnicd: reloaded %s\n", path);
 }
 
+static void publish_event(void *arg, const char *line)
+{
+	ctnicd_ctl_publish(arg, "events", line);
+}
+
 static int loop(struct ctnicd_daemon *d, const struct opts *o, int tap)
 {
 	struct ctnicd_ctl *ctl;
@@ -232,6 +237,8 @@ static int loop(struct ctnicd_daemon *d, const struct opts *o, int tap)
 			}
 		}
 		ctnicd_ctl_serve(ctl, pfd + n, nc);
+		if (d->core && ctnicd_ctl_subscribers(ctl, "events"))
+			ctnicd_events_stream(d, publish_event, ctl);
 	}
 	ctnicd_ctl_close(ctl);
 	close(sfd);

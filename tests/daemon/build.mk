@@ -12,8 +12,10 @@ $(B)/tests/daemon/%.o: tests/daemon/%.c $(wildcard tests/daemon/*.h) $(wildcard 
 $(DAEMON_TEST_BINS): $(B)/tests/daemon/%: $(B)/tests/daemon/%.o $(DAEMON_TEST_LIB) $(CTNICD_LIB) $(CT_LIB) $(LIBCTNIC)
 	$(CC) $(LDFLAGS) -o $@ $< $(DAEMON_TEST_LIB) $(CTNICD_LIBS) -lcmocka
 
-TEST_BINS  += $(DAEMON_TEST_BINS)
+TEST_BINS  += $(DAEMON_TEST_BINS) $(CTNICD)
 TEST_PROGS += $(DAEMON_TEST_BINS)
+# ctnicd as a program on model: (socket, SIGHUP, events stream, SIGTERM).
+TEST_PROGS += "tests/daemon/ctnicd_run_test.py $(CTNICD)"
 
 # `make bench` (plain optimised build): daemon_new_conn_per_s and
 # daemon_bytes_per_conn (docs/daemon.md "Numbers"). BENCH_DAEMON_ARGS=N

@@ -109,8 +109,20 @@ def main():
     p.send_signal(signal.SIGHUP)
     time.sleep(0.5)
     tap("reloaded" in open(log).read() and close_wait() == 25, "SIGHUP with a good file applies it")
+    # The events stream: a second client subscribes, the first deletes the static flow.
+    w = Client(sock)
+    r = w.ask({"cmd": "events", "id": 9})
+    sub = r["ok"] and r["id"] == 9 and r["result"]["stream"] == "events"
+    r = c.ask({"cmd": "conn flush"})
+    ev = json.loads(w.f.readline()) if sub and r["ok"] else {}
+    e = ev.get("event", {})
+    tap(sub and e.get("type") == "DESTROY" and e.get("conn", {}).get("why") == "deleted"
+        and e["conn"]["orig"]["src"] == "192.0.2.20",
+        "events stream: a subscriber gets the DESTROY of a deleted connection")
+    tap(w.ask({"cmd": "device"})["ok"], "a subscriber still gets answers to its requests")
+    w.s.close()
     r = c.ask({"cmd": "stats"})
-    tap(r["ok"] and r["result"]["daemon"]["table"]["connections"] == 1 and
+    tap(r["ok"] and r["result"]["daemon"]["table"]["connections"] == 0 and
         len(r["result"]["card"]["ports"]) == 3, "stats of daemon and card")
     c.s.close()
     p.send_signal(signal.SIGTERM)
