@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "aging.h"
 #include "core.h"
 
 struct audit {
@@ -87,7 +88,7 @@ int ctnicd_core_audit(struct ctnicd_core *c, ctnicd_audit_fn *fn, void *arg, uin
 		}
 		if (!in)
 			continue;
-		if (f.generation != cn->gen || f.tclass != cn->tclass)
+		if (f.generation != cn->gen || f.tclass != ctnicd_aging_card_class(cn))
 			diff(&a, "flow %u: the card has generation %u class %u, the daemon %u class %u", id, f.generation,
 			     f.tclass, cn->gen, cn->tclass);
 		ctnicd_flow_record(c, id, &want);

@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "aging.h"
 #include "core.h"
 #include "route.h"
 
@@ -47,6 +48,7 @@ void ctnicd_core_apply(struct ctnicd_core *c)
 	c->late.env = &c->env;
 	c->late.policy = cf->late;
 	ctnic_ratelimit_init(&c->late.rst_limit, cf->late_rst_per_sec, c->ticks_per_sec);
+	ctnicd_aging_program(c); /* the card ages by these timeouts (aging.h) */
 }
 
 int ctnicd_core_create(struct ctnicd_core **cp, struct ctnic_dev *dev, struct ctnic_conf *conf,
@@ -265,19 +267,17 @@ void ctnicd_conn_end(struct ctnicd_core *c, uint32_t id, uint16_t gen, bool card
 	cn = &c->conns.c[id];
 	ctnicd_conn_event(c, id, CTNICD_EV_DESTROY, why);
 	if (cn->flags & CTNICD_CONN_IN_CARD) {
-		struct ctnic_cmd cmd = { .op = card_gone ? CTNIC_CMD_OP_NOP : CTNIC_CMD_OP_FLOW_REMOVE,
+		struct ctnic_cmd cmd = { .op = CTNIC_CMD_OP_FLOW_REMOVE,
 					 .index = id, .index2 = cn->slot[0], .index3 = cn->slot[1], .tag = id };
 
-		if (card_gone) {
-			/* The card retired the record; its keys go too (KEY_DELETE is harmless if gone). */
-			for (int d = 0; d < 2; d++) {
-				struct ctnic_cmd kd = { .op = CTNIC_CMD_OP_KEY_DELETE, .index = cn->slot[d], .tag = id };
-				ctnicd_post(c, &kd);
-			}
-		} else {
-			ctnicd_post(c, &cmd);
+		/*
+		 * The card retired the record (card_gone): its keys go too, and
+		 * FLOW_REMOVE also clears a record a class change wrote back valid
+		 * after the card retired it (aging.h); harmless when it is gone.
+		 */
+		ctnicd_post(c, &cmd);
+		if (!card_gone)
 			c->st.removes++;
-		}
 		clear_card(c, id);
 	}
 	orig = cn->orig;

@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "aging.h"
 #include "core.h"
 #include "install.h"
 #include "ctnic_model.h"
@@ -133,7 +134,7 @@ static void record_of(const struct ctnicd_core *c, uint32_t id, const struct ctn
 
 	memset(f, 0, sizeof(*f));
 	f->valid = true;
-	f->tclass = cn->tclass;
+	f->tclass = ctnicd_aging_card_class(cn);
 	f->generation = cn->gen;
 	f->last_seen = cn->last_seen;
 	for (int d = 0; d < 2; d++) {

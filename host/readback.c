@@ -15,6 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "aging.h"
 #include "core.h"
 #include "route.h"
 
@@ -34,6 +35,9 @@ static void restore_state(struct ctnicd_conn *cn, const struct ctnic_flow *f)
 	cn->tclass = f->tclass;
 	cn->last_seen = f->last_seen;
 	cn->gen = f->generation;
+	/* class 15 never expires in the card: only static flows are put there (aging.h) */
+	if (f->tclass == CTNICD_TCLASS_NEVER)
+		cn->flags |= CTNICD_CONN_STATIC;
 	if (cn->orig.proto == 6) {
 		cn->tcp.state = f->tclass <= CTNIC_TC_TCP_SYN_SENT2 ? (uint8_t)(f->tclass + 1) : CTNIC_TCP_ESTABLISHED;
 		if (cn->tcp.state >= CTNIC_TCP_ESTABLISHED && cn->tcp.state != CTNIC_TCP_SYN_SENT2) {
