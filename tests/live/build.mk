@@ -15,3 +15,4 @@ TEST_BINS  += $(CTNIC_LIVE_GW)
 TEST_PROGS += tests/live/test-sim-tap.sh
 TEST_PROGS += tests/live/test-live.sh
 TEST_PROGS += tests/live/test-live-story.sh
+TEST_PROGS += tests/live/test-live-many.sh
