@@ -103,9 +103,11 @@ def load(path):
 
 
 def gen_verilog(m, src):
-    o = ["// " + BANNER % src, "", "`ifndef CTNIC_REGS_VH", "`define CTNIC_REGS_VH", "",
-         "// Included inside modules; a module uses only some of these, so the",
-         "// unused-parameter warning is off for this file alone.",
+    o = ["// " + BANNER % src, "",
+         "// Included inside every module that uses it, so it has no include guard:",
+         "// localparams are module-scoped and each module needs its own copy.",
+         "// A module uses only some of these, so the unused-parameter warning is",
+         "// off for this file alone.",
          "/* verilator lint_off UNUSEDPARAM */", ""]
     for r in m["registers"]:
         n = "CTNIC_REG_" + r["name"]
@@ -128,7 +130,7 @@ def gen_verilog(m, src):
         o.append("")
     for c in m.get("constants", []):
         o.append("localparam integer CTNIC_%s = 32'h%x;  // %s" % (c["name"], c["_v"], c["doc"]))
-    o += ["", "/* verilator lint_on UNUSEDPARAM */", "", "`endif", ""]
+    o += ["", "/* verilator lint_on UNUSEDPARAM */", ""]
     return "\n".join(o)
 
 
