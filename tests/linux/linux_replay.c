@@ -55,7 +55,10 @@ static int enter_netns(const char *name)
 	char path[256];
 	int fd, rc;
 
-	snprintf(path, sizeof(path), "/run/netns/%s", name);
+	if ((size_t)snprintf(path, sizeof(path), "/run/netns/%s", name) >= sizeof(path)) {
+		fprintf(stderr, "ctnic-linux-replay: network namespace name '%s' is too long\n", name);
+		return -1;
+	}
 	fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0) {
 		fprintf(stderr, "ctnic-linux-replay: open %s: %s\n", path, strerror(errno));

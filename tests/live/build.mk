@@ -16,3 +16,12 @@ TEST_PROGS += tests/live/test-sim-tap.sh
 TEST_PROGS += tests/live/test-live.sh
 TEST_PROGS += tests/live/test-live-story.sh
 TEST_PROGS += tests/live/test-live-many.sh
+
+# docs/linux-comparison.md: the story through Linux and through ctnic, every
+# difference classified (tests/live/linux-comparison.sh; root).
+LINUX_COMPARISON_BINS := $(B)/tools/replay/ctnic-replay $(B)/tools/gen/ctnic-story-gen \
+                         $(B)/tools/pcapdiff/ctnic-pcapdiff $(B)/tests/linux/ctnic-linux-replay $(CTNIC_LIVE_GW)
+.PHONY: linux-comparison
+linux-comparison: deps
+	@$(MAKE) --no-print-directory $(LINUX_COMPARISON_BINS)
+	@tests/live/linux-comparison.sh --build $(B) --out docs/linux-comparison.md
