@@ -267,6 +267,27 @@ always @(posedge clk) begin
     if (fin)
         q_v_reg <= 1'b0;
 
+    if (go) begin
+        if (a_read)
+            rwait_reg <= 1'b1;
+        else if (a_last)
+            post_reg <= 1'b1;
+        else
+            step_reg <= (q_op_reg == OP_FLOW_REMOVE && step_reg == 2'd0 && !q_same_reg) ? 2'd2
+                                                                                       : step_reg + 2'd1;
+    end
+
+    if (rwait_reg && c_rvalid) begin
+        rwait_reg <= 1'b0;
+        rd_reg <= c_rdata;
+        if (q_op_reg == OP_FLOW_REMOVE)
+            step_reg <= 2'd3;
+        else
+            post_reg <= 1'b1;
+    end
+
+    // a new command (taken only as the previous one finishes) last: its
+    // set-up wins over the finishing command's step updates above
     if (take1) begin
         b0_v_reg <= 1'b0;
         q_v_reg <= 1'b1;
@@ -287,25 +308,6 @@ always @(posedge clk) begin
         rwait_reg <= 1'b0;
         // a refused command or a NOP writes nothing: straight to its completion
         post_reg <= n_status != ST_OK || n_op == OP_NOP;
-    end
-
-    if (go) begin
-        if (a_read)
-            rwait_reg <= 1'b1;
-        else if (a_last)
-            post_reg <= 1'b1;
-        else
-            step_reg <= (q_op_reg == OP_FLOW_REMOVE && step_reg == 2'd0 && !q_same_reg) ? 2'd2
-                                                                                       : step_reg + 2'd1;
-    end
-
-    if (rwait_reg && c_rvalid) begin
-        rwait_reg <= 1'b0;
-        rd_reg <= c_rdata;
-        if (q_op_reg == OP_FLOW_REMOVE)
-            step_reg <= 2'd3;
-        else
-            post_reg <= 1'b1;
     end
 
     if (rst) begin
