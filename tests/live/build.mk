@@ -25,3 +25,9 @@ LINUX_COMPARISON_BINS := $(B)/tools/replay/ctnic-replay $(B)/tools/gen/ctnic-sto
 linux-comparison: deps
 	@$(MAKE) --no-print-directory $(LINUX_COMPARISON_BINS)
 	@tests/live/linux-comparison.sh --build $(B) --out docs/linux-comparison.md
+
+# make demo-live: the topology up, curl/ping through ctnic, the table, torn down (root).
+.PHONY: demo-live
+demo-live: deps
+	@$(MAKE) --no-print-directory all $(CTNIC_LIVE_GW)
+	@tests/live/demo-live.sh $(B)
