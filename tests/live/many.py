@@ -4,8 +4,9 @@
 many.py server ADDR:PORT
     Each connection: a 4-byte length, that many bytes; answered with the
     bytes reversed; then it waits for the client's EOF and closes.
-many.py client ADDR:PORT N SEED
-    Opens N connections at once and holds them all open, then on each sends
+many.py client ADDR:PORT N SEED [HOLD]
+    Opens N connections at once and holds them all open (HOLD seconds more,
+    default 2, for a look at the gateway's table), then on each sends
     a seeded random payload (1 to 20000 bytes), reads the answer, checks
     every byte, and closes. Prints "opened N", "checked N", "closed N" and
     any failure with its connection number.
@@ -35,7 +36,7 @@ async def server(addr):
     await s.serve_forever()
 
 
-async def client(addr, n, seed):
+async def client(addr, n, seed, hold):
     a, p = addr.rsplit(":", 1)
     rnd = random.Random(seed)
     payloads = [rnd.randbytes(rnd.randint(1, 20000)) for _ in range(n)]
@@ -52,6 +53,7 @@ async def client(addr, n, seed):
 
     conns = await asyncio.gather(*(opener(i) for i in range(n)))
     print("opened %d" % len(conns), flush=True)
+    await asyncio.sleep(hold)
 
     async def use(i):
         r, w = conns[i]
@@ -75,7 +77,8 @@ if __name__ == "__main__":
         asyncio.run(server(sys.argv[2]))
     else:
         try:
-            asyncio.run(client(sys.argv[2], int(sys.argv[3]), int(sys.argv[4])))
+            hold = float(sys.argv[5]) if len(sys.argv) > 5 else 2.0
+            asyncio.run(client(sys.argv[2], int(sys.argv[3]), int(sys.argv[4]), hold))
         except Exception as e:  # noqa: BLE001 - any failure is the test's answer
             print("failed: %s" % e, flush=True)
             sys.exit(1)
