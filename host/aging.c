@@ -29,6 +29,13 @@ int ctnicd_aging_program(struct ctnicd_core *c)
 	return 0;
 }
 
+bool ctnicd_aging_on(struct ctnicd_core *c)
+{
+	uint32_t v = 0;
+
+	return ctnic_csr_read(c->dev, CTNIC_REG_AGING_CTRL, &v) == 0 && (v & CTNIC_AGING_CTRL_ENABLE_MASK);
+}
+
 uint8_t ctnicd_aging_card_class(const struct ctnicd_conn *cn)
 {
 	return (cn->flags & CTNICD_CONN_STATIC) ? (uint8_t)CTNICD_TCLASS_NEVER : cn->tclass;

@@ -12,6 +12,7 @@
 #ifndef CTNICD_AGING_H
 #define CTNICD_AGING_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 #include "core.h"
@@ -28,6 +29,13 @@
  * says which).
  */
 int ctnicd_aging_program(struct ctnicd_core *c);
+
+/*
+ * Whether the card ages (AGING_CTRL.ENABLE reads 1): the daemon's own sweep
+ * then leaves in-card connections to the card's expiry events and ends only
+ * the connections kept in software.
+ */
+bool ctnicd_aging_on(struct ctnicd_core *c);
 
 /* The class a connection's record carries in the card: static flows never expire. */
 uint8_t ctnicd_aging_card_class(const struct ctnicd_conn *cn);

@@ -313,6 +313,11 @@ uint64_t ctnicd_conn_left(const struct ctnicd_core *c, uint32_t id)
 int ctnicd_core_timer(struct ctnicd_core *c, uint32_t budget)
 {
 	int rc = ctnicd_core_clock(c);
+	bool card_ages = ctnicd_aging_on(c); /* then the card ends in-card flows (aging.h) */
+
+	/* the card's expiries of the time that passed come in first */
+	if (card_ages && ctnicd_core_events(c) < 0 && !rc)
+		rc = -EIO;
 
 	for (uint32_t n = 0; n < budget && n < c->conns.cap; n++) {
 		uint32_t id = c->sweep;
@@ -320,7 +325,7 @@ int ctnicd_core_timer(struct ctnicd_core *c, uint32_t budget)
 
 		c->sweep = id + 1 < c->conns.cap ? id + 1 : 0;
 		if (!(cn->flags & CTNICD_CONN_USED) || (cn->flags & CTNICD_CONN_STATIC) ||
-		    age(c, cn->last_seen) < c->timeout[cn->tclass])
+		    (card_ages && (cn->flags & CTNICD_CONN_IN_CARD)) || age(c, cn->last_seen) < c->timeout[cn->tclass])
 			continue;
 		if (cn->flags & CTNICD_CONN_IN_CARD) {
 			struct ctnic_flow f;
