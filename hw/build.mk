@@ -13,6 +13,9 @@
 HW_TOP        := ctnic_top
 HW_SRCS       := hw/ctnic_top.v hw/ctnic_csr.v hw/ctnic_ingress.v hw/ctnic_engine.v \
                  hw/ctnic_egress.v hw/ctnic_fifo.v hw/ctnic_ram.v hw/ctnic_aging.v
+# The whole card (docs/hardware.md "The card"): the core with the DMA engine
+# and command executor; tests/dma verilates it, `make lint` lints it too.
+HW_CARD_SRCS  := hw/ctnic_card.v hw/ctnic_dma.v hw/ctnic_dma_cmd.v
 HW_INCS       := hw/ctnic_regs.vh
 HW_PARAMS     ?=
 
@@ -44,6 +47,7 @@ vtop: $(VTOP_LIB)
 
 lint:
 	$(VERILATOR) --lint-only -Wall -Ihw --top-module $(HW_TOP) $(HW_SRCS)
+	$(VERILATOR) --lint-only -Wall -Ihw --top-module ctnic_card $(HW_CARD_SRCS) $(HW_SRCS)
 
 # Generic 7-series-like target (synth_xilinx, the default family of yosys
 # 0.23). Prints synth_luts, synth_ffs, synth_bram36.

@@ -7,7 +7,7 @@ DMA_DIR      := $(B)/tests/dma
 DMA_VDIR     := $(DMA_DIR)/vcard
 DMA_VLIB     := $(DMA_VDIR)/libvcard.a
 DMA_TEST     := $(DMA_DIR)/dma_test
-DMA_SRCS     := hw/ctnic_card.v hw/ctnic_dma.v hw/ctnic_dma_cmd.v hw/ctnic_top.v hw/ctnic_csr.v \
+DMA_SRCS     := hw/ctnic_card.v hw/ctnic_dma.v hw/ctnic_dma_cmd.v hw/ctnic_top.v hw/ctnic_csr.v hw/ctnic_aging.v \
                 hw/ctnic_ingress.v hw/ctnic_engine.v hw/ctnic_egress.v hw/ctnic_fifo.v hw/ctnic_ram.v
 DMA_PARAMS   := -GBUCKETS=64 -GFLOWS=256
 DMA_VLT_INC  := /usr/share/verilator/include
