@@ -15,9 +15,9 @@ cleanup() { topo_down; [ -n "${KEEP:-}" ] || rm -rf "$out"; }
 seed=${1:-$RANDOM} N=${2:-1000}
 echo "# seed $seed, $N connections (tests/live/test-live-many.sh $seed $N replays it)"
 echo "1..7"
-if ! live_gw_up "$out"; then not_ok "ctnic-live-gw starts"; exit 1; fi
+if ! live_gw_up "$out"; then not_ok "the gateway starts"; exit 1; fi
 trap cleanup EXIT
-ok "ctnic-live-gw starts"
+ok "the gateway starts"
 ulimit -n 8192
 bg "$NS_S" "$out/server.log" python3 -u tests/live/many.py server 203.0.113.5:9000
 wait_for 10 grep -q listening "$out/server.log"

@@ -22,9 +22,9 @@ WAIT=4 # seconds half-closed: past close_wait (2 s)
 echo "# seed $seed (tests/live/test-live-story.sh $seed replays it)"
 echo "1..14"
 
-if ! live_gw_up "$out"; then not_ok "ctnic-live-gw starts"; exit 1; fi
+if ! live_gw_up "$out"; then not_ok "the gateway starts"; exit 1; fi
 trap cleanup EXIT
-ok "ctnic-live-gw starts"
+ok "the gateway starts"
 bg "$NS_S" "$out/server.log" python3 -u tests/live/story_peer.py server 203.0.113.6:8081
 bg "$NS_H" "$out/proxy.log" python3 -u tests/live/proxy.py 0.0.0.0:3128 203.0.113.6:8081
 bg "$NS_S" "$out/cap-s.log" tcpdump -i s0 -nn -U -w "$out/server.pcap"; cap_s=$!

@@ -18,9 +18,9 @@ seed=${1:-$RANDOM}
 echo "# seed $seed (tests/live/test-live.sh $seed replays it)"
 echo "1..14"
 
-if ! live_gw_up "$out"; then not_ok "ctnic-live-gw starts"; exit 1; fi
+if ! live_gw_up "$out"; then not_ok "the gateway starts"; exit 1; fi
 trap cleanup EXIT
-ok "ctnic-live-gw starts, its TAPs are the client's, the server's and the host's interfaces"
+ok "the gateway starts, its TAPs are the client's, the server's and the host's interfaces"
 
 # The web root: seeded random files.
 mkdir -p "$out/www"
