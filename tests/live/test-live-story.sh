@@ -31,7 +31,8 @@ bg "$NS_S" "$out/cap-s.log" tcpdump -i s0 -nn -U -w "$out/server.pcap"; cap_s=$!
 bg "$NS_C" "$out/cap-c.log" tcpdump -i c0 -nn -U -w "$out/client.pcap"; cap_c=$!
 wait_for 10 grep -q listening "$out/server.log"
 wait_for 10 grep -q listening "$out/proxy.log"
-sleep 1
+wait_for 10 grep -q "listening on" "$out/cap-s.log"
+wait_for 10 grep -q "listening on" "$out/cap-c.log"
 
 # story NAME SERVICE: one connection of the story; the client's output in OUT/NAME.client.
 story() {

@@ -37,7 +37,8 @@ bg "$NS_S" "$out/cap-server.log" tcpdump -i s0 -nn -U -w "$out/server.pcap"; cap
 bg "$NS_C" "$out/cap-client.log" tcpdump -i c0 -nn -U -w "$out/client.pcap"; cap_c=$!
 wait_for 10 in_ns "$NS_S" bash -c 'exec 3<>/dev/tcp/203.0.113.5/8080'
 wait_for 10 grep -q listening "$out/proxy.log"
-sleep 1 # tcpdump running
+wait_for 10 grep -q "listening on" "$out/cap-server.log"
+wait_for 10 grep -q "listening on" "$out/cap-client.log"
 
 want_small=$(sha256sum <"$out/www/small" | cut -d' ' -f1)
 want_big=$(sha256sum <"$out/www/big" | cut -d' ' -f1)
