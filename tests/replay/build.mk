@@ -18,3 +18,10 @@ ctnic-story: $(B)/tools/replay/ctnic-replay $(B)/tools/gen/ctnic-story-gen $(B)/
 test-linux-diff-ctnic: deps
 	@$(MAKE) --no-print-directory ctnic-story
 	@$(MAKE) --no-print-directory test-linux-diff CTNIC_OUT=$(CTNIC_STORY_OUT)
+
+# make bench-replay: replay_frames_per_s and replay_device_s_per_s of a seeded
+# random hour of traffic (BENCH_REPLAY_ARGS="CONNECTIONS SEED"); printed, never asserted.
+.PHONY: bench-replay
+bench-replay:
+	@$(MAKE) --no-print-directory $(B)/tools/replay/ctnic-replay >/dev/null
+	@tests/replay/bench-replay.sh $(B) $(BENCH_REPLAY_ARGS)

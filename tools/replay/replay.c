@@ -73,6 +73,7 @@ struct replay {
 	uint64_t ns_per_tick;
 	uint64_t due;                /* no connection can expire before this tick */
 	uint64_t unrouted;           /* frames out of a port with no --out */
+	uint32_t span;               /* connection records that can be in use (span()) */
 };
 
 struct opts {
@@ -297,12 +298,34 @@ static int advance(struct replay *r, uint64_t ticks)
 	return 0;
 }
 
-/* The earliest tick at which a connection can expire: a scan of the table. */
-static uint64_t next_expiry(struct ctnicd_core *c)
+/*
+ * The records that can be in use: connection ids are taken lowest first
+ * (host/conn.c), so they stay below the most connections ever live at once.
+ * Checked at each use: the records in use found below the span must be all
+ * of them, else the whole table is scanned from then on.
+ */
+static uint32_t span(struct replay *r)
 {
-	uint64_t next = UINT64_MAX;
+	const struct ctnicd_conns *t = &r->core->conns;
+	uint32_t found = 0;
 
-	for (uint32_t id = 0; id < c->conns.cap; id++) {
+	if (t->used > r->span)
+		r->span = t->used;
+	for (uint32_t id = 0; id < r->span; id++)
+		found += (t->c[id].flags & CTNICD_CONN_USED) != 0;
+	if (found != t->used)
+		r->span = t->cap;
+	return r->span;
+}
+
+/* The earliest tick at which a connection can expire: a scan of the records in use. */
+static uint64_t next_expiry(struct replay *r)
+{
+	struct ctnicd_core *c = r->core;
+	uint64_t next = UINT64_MAX;
+	uint32_t n = span(r);
+
+	for (uint32_t id = 0; id < n; id++) {
 		const struct ctnicd_conn *cn = &c->conns.c[id];
 
 		if ((cn->flags & CTNICD_CONN_USED) && !(cn->flags & CTNICD_CONN_STATIC)) {
@@ -331,7 +354,9 @@ static int sweep(struct replay *r)
 {
 	struct ctnicd_core *c = r->core;
 
-	if (ctnicd_core_timer(c, c->conns.cap) < 0 || ctnicd_core_events(c) < 0) {
+	/* ctnicd's sweep over the records that can be in use, from the first */
+	c->sweep = 0;
+	if (ctnicd_core_timer(c, span(r)) < 0 || ctnicd_core_events(c) < 0) {
 		fprintf(stderr, "ctnic-replay: expiry sweep at tick %" PRIu64 ": %s\n", r->tick, c->err);
 		return -1;
 	}
@@ -353,7 +378,7 @@ static int clock_to(struct replay *r, uint64_t target)
 		if (r->due <= target) {
 			if (sweep(r) < 0)
 				return -1;
-			r->due = next_expiry(c);
+			r->due = next_expiry(r);
 			if (r->due <= r->tick)
 				r->due = r->tick + 1;
 			if (r->due < stop)
@@ -373,7 +398,7 @@ static int clock_to(struct replay *r, uint64_t target)
 	if (r->due <= r->tick) {
 		if (sweep(r) < 0)
 			return -1;
-		r->due = next_expiry(c);
+		r->due = next_expiry(r);
 	}
 	return ctnicd_core_clock(c);
 }
