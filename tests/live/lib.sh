@@ -48,7 +48,7 @@ wait_for() {
 # card's DMA rings (issue 4; until then ctnicd there installs static flows
 # only and the connection tests fail).
 live_gw_up() {
-  local out=$1 conf=${2:-tests/live/live.conf}
+  local out=$1 conf=${2:-${CTNIC_LIVE_CONF:-tests/live/live.conf}}
   topo_card_ns "$out"
   if [ "${CTNIC_LIVE_CARD:-model}" = sim ]; then
     bg "$NS_GW" "$out/sim.log" "$B/sim/ctnic-sim/ctnic-sim" --socket "$out/sim.sock" --tap 0=c0 --tap 1=s0
