@@ -197,6 +197,10 @@ wire [31:0]  c_key_slot0, c_key_slot1, c_flow_idx, c_nh_idx;
 wire [127:0] c_key_data0, c_key_data1, c_nh_data;
 wire [511:0] c_flow_data, c_rdata;
 wire [63:0]  tick;
+wire         x_valid, x_ready;
+wire [21:0]  x_flow;
+wire [31:0]  x_tick;
+wire [511:0] x_record;
 
 ctnic_top #(
     .PORTS(PORTS), .WAYS(WAYS), .BUCKETS(BUCKETS), .FLOWS(FLOWS), .NEXTHOPS(NEXTHOPS),
@@ -232,7 +236,8 @@ ctnic_top #(
     .c_flow_idx(c_flow_idx), .c_flow_data(c_flow_data),
     .c_nh_we(c_nh_we), .c_nh_re(c_nh_re), .c_nh_idx(c_nh_idx), .c_nh_data(c_nh_data),
     .c_rvalid(c_rvalid), .c_rdata(c_rdata),
-    .tick_out(tick)
+    .tick_out(tick),
+    .x_valid(x_valid), .x_ready(x_ready), .x_flow(x_flow), .x_tick(x_tick), .x_record(x_record)
 );
 
 // ---- the DMA engine and the command executor ------------------------------------------
@@ -275,6 +280,7 @@ ctnic_dma #(.BUF_DEPTH(PUNT_BUF_DEPTH)) dma (
     .cmd_done(cmd_done), .cmd_busy(cmd_busy),
     .cev_valid(cev_valid), .cev_ready(cev_ready), .cev_status(cev_status), .cev_op(cev_op),
     .cev_tag(cev_tag), .cev_data(cev_data),
+    .xev_valid(x_valid), .xev_ready(x_ready), .xev_flow(x_flow), .xev_tick(x_tick), .xev_data(x_record),
     .irq(irq)
 );
 

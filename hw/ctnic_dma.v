@@ -140,6 +140,15 @@ module ctnic_dma #
     input  wire [31:0]  cev_tag,
     input  wire [511:0] cev_data,
 
+    // expiries of the aging scanner (ctnic_top x_*): the last source in
+    // priority, and one waits while the event ring is off or full (the
+    // scanner then stops: no flow retired without its event)
+    input  wire         xev_valid,
+    output wire         xev_ready,
+    input  wire [21:0]  xev_flow,
+    input  wire [31:0]  xev_tick,
+    input  wire [511:0] xev_data,
+
     // interrupt vector i: IRQ_STATUS[i] & IRQ_ENABLE[i], level
     output wire [3:0]   irq
 );
@@ -164,6 +173,7 @@ localparam [1:0] R_EVT = CTNIC_RING_ID_EVENT;
 
 localparam [7:0] EVT_CPL = {6'd0, CTNIC_EVT_CPL};
 localparam [7:0] EVT_ERROR = {6'd0, CTNIC_EVT_ERROR};
+localparam [7:0] EVT_EXPIRY = {6'd0, CTNIC_EVT_EXPIRY};
 localparam [7:0] ERR_DMA_READ = {5'd0, CTNIC_RING_ERR_DMA_READ};
 localparam [7:0] ERR_DMA_WRITE = {5'd0, CTNIC_RING_ERR_DMA_WRITE};
 localparam [7:0] ERR_INJECT_BAD = {5'd0, CTNIC_RING_ERR_INJECT_BAD};
@@ -356,6 +366,9 @@ wire [32:0] ev_used = {1'b0, eresv_reg - cons_reg[3]};
 wire        ev_room = ok_e && ev_used < (33'd1 << size_reg[3]);
 // a source that must not lose its event waits for this
 wire        ev_can = !evq_v_reg && (!ok_e || ev_room);
+// an expiry goes in only when no other source wants the queue, and only with room
+assign xev_ready = !evq_v_reg && ev_room && !cev_valid && i_state_reg != I_BAD &&
+                   de_pend_reg == 3'd0 && !db_pend_reg;
 
 function [127:0] ev_hdr(input [7:0] typ, input [7:0] code, input [7:0] aux, input [31:0] idx,
                         input [31:0] tag, input [31:0] tk);
@@ -793,6 +806,14 @@ always @(posedge clk) begin
                 db_pend_reg <= 1'b0;
                 evq_hdr_reg <= ev_hdr(EVT_ERROR, ERR_DOORBELL, {6'd0, db_ring_reg}, db_idx_reg, 32'd0, tick[31:0]);
             end
+        end else if (xev_valid && xev_ready) begin
+            // docs/rings.md: class (word 8 bits 7:4), flow id, generation
+            // (word 8 bits 31:16), the tick of the visit, the record
+            evq_v_reg <= 1'b1;
+            eresv_reg <= eresv_reg + 32'd1;
+            evq_hdr_reg <= ev_hdr(EVT_EXPIRY, 8'd0, {4'd0, xev_data[263:260]}, {10'd0, xev_flow},
+                                  {16'd0, xev_data[287:272]}, xev_tick);
+            evq_data_reg <= xev_data;
         end
         evq_gen_reg <= gen_reg[3];
     end
