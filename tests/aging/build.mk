@@ -9,8 +9,27 @@ $(B)/tests/aging/%.o: tests/aging/%.c $(wildcard tests/daemon/*.h) $(wildcard ho
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) -c $< -o $@
 
-$(AGING_TEST): $(B)/tests/aging/test_aging.o $(DAEMON_TEST_LIB) $(CTNICD_LIB) $(CT_LIB) $(LIBCTNIC)
-	$(CC) $(LDFLAGS) -o $@ $< $(DAEMON_TEST_LIB) $(CTNICD_LIBS) -lcmocka
+$(AGING_TEST): $(B)/tests/aging/test_aging.o $(B)/tests/aging/card_cases.o $(DAEMON_TEST_LIB) $(CTNICD_LIB) $(CT_LIB) $(LIBCTNIC)
+	$(CC) $(LDFLAGS) -o $@ $< $(B)/tests/aging/card_cases.o $(DAEMON_TEST_LIB) $(CTNICD_LIBS) -lcmocka
 
 TEST_BINS  += $(AGING_TEST)
 TEST_PROGS += $(AGING_TEST)
+
+# The same card cases on the RTL card (tests/dma's verilated ctnic_card and
+# its rtl: backend RtlCard).
+AGING_CARD_TEST := $(B)/tests/aging/test_aging_card
+# tests/dma/build.mk is read after this file: its names by path here
+AGING_DMA_CARD  := $(B)/tests/dma/card.o
+AGING_DMA_VLIB  := $(B)/tests/dma/vcard/libvcard.a
+
+$(B)/tests/aging/test_aging_card.o: tests/aging/test_aging_card.cpp tests/aging/card_cases.h tests/dma/card.h $(AGING_DMA_VLIB)
+	@mkdir -p $(dir $@)
+	$(CXX) $(CXXFLAGS) -Wall -Wextra -Werror -Idriver/src -Itests/aging -isystem $(DMA_VDIR) \
+	  -isystem $(DMA_VLT_INC) -isystem $(DMA_VLT_INC)/vltstd -c $< -o $@
+
+$(AGING_CARD_TEST): $(B)/tests/aging/test_aging_card.o $(B)/tests/aging/card_cases.o $(AGING_DMA_CARD) $(AGING_DMA_VLIB) $(LIBCTNIC)
+	$(CXX) $(LDFLAGS) -o $@ $(B)/tests/aging/test_aging_card.o $(B)/tests/aging/card_cases.o $(AGING_DMA_CARD) \
+	  $(AGING_DMA_VLIB) $(LIBCTNIC) $(LIBCTNIC_LIBS) -pthread
+
+TEST_BINS  += $(AGING_CARD_TEST)
+TEST_PROGS += $(AGING_CARD_TEST)

@@ -27,6 +27,7 @@
 
 #include "../daemon/cases.h"
 #include "aging.h"
+#include "card_cases.h"
 #include "ctnic_ring.h"
 
 static uint64_t seed;
@@ -66,161 +67,33 @@ static void test_class_timeouts_are_the_configured_linux_ones(void **state)
 	gw_close(&g);
 }
 
-/* ---- the card alone: its command and event rings ------------------------------ */
+/* ---- the card alone: its command and event rings (card_cases.c) ---------------- */
 
-struct card {
+static void on_model(int (*fn)(struct aging_card *), unsigned ev_log2)
+{
+	struct aging_card c = { 0 };
 	struct ctnic_dev *dev;
-	struct ctnic_dma_pool *pool;
-	struct ctnic_ring *cmd, *ev;
-};
-
-static void card_open(struct card *c, unsigned ev_log2)
-{
 	char err[CTNIC_ERR_LEN];
-	struct ctnic_ring_cfg cc = { .id = CTNIC_RING_ID_CMD, .size_log2 = 8, .irq_count = 1 };
-	struct ctnic_ring_cfg ec = { .id = CTNIC_RING_ID_EVENT, .size_log2 = ev_log2, .irq_count = 1 };
 
-	memset(c, 0, sizeof(*c));
-	assert_int_equal(ctnic_open(&c->dev, "model:flows=256,buckets=64", err, sizeof(err)), 0);
-	assert_int_equal(ctnic_dma_pool_create(c->dev, &c->pool), 0);
-	assert_int_equal(ctnic_ring_create(c->dev, c->pool, &cc, &c->cmd), 0);
-	assert_int_equal(ctnic_ring_create(c->dev, c->pool, &ec, &c->ev), 0);
-	assert_int_equal(ctnic_csr_write(c->dev, CTNIC_REG_TICK_PERIOD, 0), 0);
-}
-
-static void card_close(struct card *c)
-{
-	ctnic_ring_destroy(c->ev);
-	ctnic_ring_destroy(c->cmd);
-	ctnic_dma_pool_destroy(c->pool);
-	ctnic_close(c->dev);
-}
-
-static void fail_on_event(void *arg, const struct ctnic_event *e)
-{
-	(void)arg;
-	fail_msg("an event while installing: type %u index %u", e->type, e->index);
-}
-
-/* Flow id fid in class cl, generation gen, last seen now; keys in slots 2*fid, 2*fid+1. */
-static void card_install(struct card *c, uint32_t fid, uint8_t cl, uint16_t gen)
-{
-	struct ctnic_flow f = { .valid = true, .tclass = cl, .generation = gen };
-	struct ctnic_key_entry k0 = { .valid = true, .flow_id = fid, .key = { 0x0a000000u + fid, 1, 1000, 80, 6 } };
-	struct ctnic_key_entry k1 = { .valid = true, .reply = true, .flow_id = fid,
-				      .key = { 1, 0x0a000000u + fid, 80, 1000, 6 } };
-	struct ctnic_event cpl;
-	uint64_t now;
-	uint32_t last;
-
-	assert_int_equal(ctnic_tick_read(c->dev, &now), 0);
-	f.last_seen = (uint32_t)now;
-	f.pkts[0] = fid;
-	f.bytes[1] = 1000u * fid;
-	/* slots in sub-table 0, way 0, of distinct buckets: any slot works for the card */
-	assert_int_equal(ctnic_cmd_flow_install(c->cmd, fid, &f, 4 * fid, &k0, 4 * fid + 1, &k1, fid), 0);
-	assert_int_equal(ctnic_cmd_submit(c->cmd, &last), 0);
-	assert_int_equal(ctnic_cmd_wait(c->cmd, c->ev, last, &cpl, fail_on_event, NULL, 1000), 0);
-}
-
-/* The next event, or type 0 when there is none. */
-static struct ctnic_event card_event(struct card *c)
-{
-	struct ctnic_event e;
-
-	memset(&e, 0, sizeof(e));
-	if (ctnic_event_poll(c->ev, &e) != 1)
-		memset(&e, 0, sizeof(e));
-	ctnic_ring_release(c->ev);
-	return e;
-}
-
-static void advance(struct ctnic_dev *dev, uint32_t ticks)
-{
-	assert_int_equal(ctnic_csr_write(dev, CTNIC_REG_TICK_ADVANCE, ticks), 0);
+	assert_int_equal(ctnic_open(&dev, "model:flows=256,buckets=64", err, sizeof(err)), 0);
+	if (aging_card_open(&c, dev, ev_log2) < 0)
+		fail_msg("%s", c.why);
+	if (fn(&c) < 0)
+		fail_msg("%s", c.why);
+	aging_card_close(&c);
+	ctnic_close(dev);
 }
 
 static void test_each_class_expires_at_its_timeout_not_a_tick_earlier(void **state)
 {
-	struct card c;
-	uint32_t T[16];
-	uint64_t t0;
-
 	(void)state;
-	card_open(&c, 6);
-	for (unsigned k = 0; k < 16; k++) {
-		T[k] = k == 15 ? 0 : 100 + 37 * k; /* ascending; class 15 never */
-		assert_int_equal(ctnic_csr_write(c.dev, CTNIC_REG_AGING_TIMEOUT(k), T[k]), 0);
-	}
-	for (unsigned k = 0; k < 16; k++)
-		card_install(&c, 10 + k, (uint8_t)k, (uint16_t)(500 + k));
-	assert_int_equal(ctnic_csr_write(c.dev, CTNIC_REG_AGING_CTRL, CTNIC_AGING_CTRL_ENABLE_MASK), 0);
-	assert_int_equal(ctnic_tick_read(c.dev, &t0), 0);
-	uint32_t at = 0;
-	for (unsigned k = 0; k < 15; k++) {
-		struct ctnic_event e;
-		struct ctnic_flow f;
-
-		advance(c.dev, T[k] - 1 - at);
-		e = card_event(&c);
-		if (e.type)
-			fail_msg("class %u: an event (type %u flow %u) one tick before the timeout", k, e.type, e.index);
-		assert_int_equal(ctnic_flow_read(c.dev, 10 + k, &f), 0);
-		assert_true(f.valid);
-		advance(c.dev, 1);
-		at = T[k];
-		e = card_event(&c);
-		if (e.type != CTNIC_EVT_EXPIRY || e.index != 10 + k)
-			fail_msg("class %u: expected the expiry of flow %u at its timeout, got type %u flow %u", k, 10 + k,
-				 e.type, e.index);
-		assert_int_equal(e.aux, k);
-		assert_int_equal(e.tag, 500 + k);
-		assert_int_equal(e.tick, (uint32_t)(t0 + T[k]));
-		ctnic_flow_unpack(e.data, &f);
-		assert_true(f.valid);                 /* the record as retired */
-		assert_int_equal(f.pkts[0], 10 + k);  /* final counters */
-		assert_int_equal(f.bytes[1], 1000u * (10 + k));
-		assert_int_equal(f.last_seen, (uint32_t)t0);
-		assert_int_equal(ctnic_flow_read(c.dev, 10 + k, &f), 0);
-		assert_false(f.valid);
-		assert_int_equal(card_event(&c).type, 0);
-	}
-	/* class 15 (timeout 0) a long time later: still there */
-	advance(c.dev, 4000000000u);
-	assert_int_equal(card_event(&c).type, 0);
-	assert_int_equal(reg(c.dev, CTNIC_REG_AGING_EXPIRED), 15);
-	card_close(&c);
+	on_model(aging_case_per_class, 6);
 }
 
 static void test_a_full_event_ring_holds_the_scanner_and_loses_nothing(void **state)
 {
-	struct card c;
-	unsigned got = 0;
-	uint32_t seen[64] = { 0 };
-
 	(void)state;
-	card_open(&c, 2); /* 4 event slots */
-	assert_int_equal(ctnic_csr_write(c.dev, CTNIC_REG_AGING_TIMEOUT(3), 10), 0);
-	for (unsigned i = 0; i < 40; i++)
-		card_install(&c, i, 3, 1);
-	assert_int_equal(ctnic_csr_write(c.dev, CTNIC_REG_AGING_CTRL, CTNIC_AGING_CTRL_ENABLE_MASK), 0);
-	advance(c.dev, 10);
-	/* only as many retired as the ring holds; the rest wait, still valid */
-	assert_int_equal(reg(c.dev, CTNIC_REG_AGING_EXPIRED), 4);
-	for (int guard = 0; guard < 1000 && got < 40; guard++) {
-		struct ctnic_event e = card_event(&c); /* releasing slots lets the scanner go on */
-
-		if (e.type == CTNIC_EVT_EXPIRY) {
-			assert_true(e.index < 40);
-			seen[e.index]++;
-			got++;
-		}
-	}
-	assert_int_equal(got, 40);
-	for (unsigned i = 0; i < 40; i++)
-		assert_int_equal(seen[i], 1);
-	assert_int_equal(reg(c.dev, CTNIC_REG_AGING_EXPIRED), 40);
-	card_close(&c);
+	on_model(aging_case_full_ring, 2); /* 4 event slots */
 }
 
 /* ---- the daemon ----------------------------------------------------------------- */
