@@ -4,8 +4,10 @@
  * A device is opened by URI:
  *   sim:PATH       the Verilator card in a ctnic-sim process listening on the
  *                  UNIX socket PATH (docs/simulator.md)
- * Other schemes (model:, pci:BDF, discovery) are backends of their own
- * (driver/src/backend.h); this API does not change when they arrive.
+ *   model:[KEY=N,...]  the C reference model in this process
+ *   pci:BDF[,mem=MiB]  a real card bound to vfio-pci (docs/deployment.md);
+ *   pci:[mem=MiB]      the one card with ctnic's PCI id (discovery)
+ * Each scheme is a backend of its own (driver/src/backend.h).
  *
  * Errors: every call returns 0 on success and a negative errno value on
  * failure. ctnic_open() writes its message into the caller's buffer (there
@@ -32,12 +34,26 @@ extern "C" {
 struct ctnic_dev;
 
 /* Length that holds any libctnic error message. */
-#define CTNIC_ERR_LEN 256u
+#define CTNIC_ERR_LEN 512u
 
 /* Opens the device named by URI. On failure *devp is NULL and err says why. */
 int ctnic_open(struct ctnic_dev **devp, const char *uri, char *err, size_t errlen);
 /* Closes what ctnic_open opened; NULL is allowed. The card keeps running. */
 void ctnic_close(struct ctnic_dev *dev);
+
+/*
+ * Resets the card: afterwards every register reads its reset value
+ * (hw/regmap.json; counters included), every ring is off and interrupts are
+ * disabled. Host memory (ctnic_host_mem) is kept, with its device address.
+ * Rings created before are stale: ctnic_ring_destroy them (harmless after a
+ * reset) and create them again. Table contents are not part of the reset:
+ * the model clears them, the RTL's rst leaves its table RAMs as they were
+ * (docs/hardware.md), so software that needs empty tables writes them.
+ * pci: is a VFIO device reset (-ENOTSUP with advice when the device has no
+ * reset method), model: puts the model back to its reset state, sim: makes
+ * ctnic-sim pulse rst on the RTL.
+ */
+int ctnic_reset(struct ctnic_dev *dev);
 
 /* The message of the last failed call on dev ("" when none failed yet). */
 const char *ctnic_last_error(const struct ctnic_dev *dev);

@@ -68,19 +68,70 @@ int ctnic_vfio_group(const struct ctnic_vfio *v);
 int ctnic_vfio_bar_map(struct ctnic_vfio *v, unsigned bar, volatile void **addr, size_t *size);
 int ctnic_vfio_bar_unmap(struct ctnic_vfio *v, unsigned bar);
 
-/* 32-bit little-endian register access on a mapped BAR. */
+/*
+ * Orders this thread's earlier stores to normal (cacheable) memory before a
+ * later store to a BAR, as seen by the device: the doorbell rule of
+ * docs/rings.md (ring entries are in host memory before the card hears of
+ * them). A C11 release fence is not enough: it orders only against other
+ * CPUs (the inner shareable domain on Arm), not against a device reading
+ * memory after an uncached MMIO write. What each architecture needs is what
+ * Linux's writel() puts before the store (__iowmb(), Documentation/
+ * memory-barriers.txt "KERNEL I/O BARRIER EFFECTS"):
+ *  - x86: nothing but a compiler barrier; stores are not reordered with
+ *    older stores, uncached ones included (Intel SDM vol. 3A 9.2.2 "Memory
+ *    Ordering in P6 and More Recent Processor Families", 12.3 "Methods of
+ *    Caching Available"), so a write to a UC BAR follows the ring entries.
+ *  - AArch64: DMB OSHST, ordering stores in the outer shareable domain, where
+ *    the device observes them (Arm ARM B2.3; arch/arm64/include/asm/barrier.h
+ *    __dma_wmb, used by __iowmb).
+ *  - POWER: SYNC (hwsync); lwsync does not order cacheable stores against
+ *    cache-inhibited ones (Power ISA Book II 1.7.1; arch/powerpc io.h writel).
+ *  - RISC-V: FENCE W,O (memory writes before device output; arch/riscv
+ *    include/asm/mmio.h __io_bw).
+ *  - anything else: a full sequentially consistent fence, the strongest the
+ *    compiler offers without knowing the architecture.
+ */
+static inline void ctnic_mmio_wmb(void)
+{
+#if defined(__x86_64__) || defined(__i386__)
+	__asm__ __volatile__("" ::: "memory");
+#elif defined(__aarch64__)
+	__asm__ __volatile__("dmb oshst" ::: "memory");
+#elif defined(__powerpc__) || defined(__powerpc64__)
+	__asm__ __volatile__("sync" ::: "memory");
+#elif defined(__riscv)
+	__asm__ __volatile__("fence w,o" ::: "memory");
+#else
+	__atomic_thread_fence(__ATOMIC_SEQ_CST);
+#endif
+}
+
+/*
+ * 32-bit little-endian register access on a mapped BAR. ctnic_mmio_write32
+ * is the one register write of the pci: backend, doorbells included: it puts
+ * ctnic_mmio_wmb() before the store (writel() semantics), so a doorbell never
+ * overtakes the ring entries it announces. The _relaxed form has no barrier,
+ * for writes that announce nothing in memory.
+ */
 static inline uint32_t ctnic_mmio_read32(volatile void *base, size_t off)
 {
 	return le32toh(*(volatile uint32_t *)((volatile uint8_t *)base + off));
 }
 
-static inline void ctnic_mmio_write32(volatile void *base, size_t off, uint32_t val)
+static inline void ctnic_mmio_write32_relaxed(volatile void *base, size_t off, uint32_t val)
 {
 	*(volatile uint32_t *)((volatile uint8_t *)base + off) = htole32(val);
 }
 
+static inline void ctnic_mmio_write32(volatile void *base, size_t off, uint32_t val)
+{
+	ctnic_mmio_wmb();
+	ctnic_mmio_write32_relaxed(base, off, val);
+}
+
 static inline void ctnic_mmio_write64(volatile void *base, size_t off, uint64_t val)
 {
+	ctnic_mmio_wmb();
 	*(volatile uint64_t *)((volatile uint8_t *)base + off) = htole64(val);
 }
 

@@ -31,6 +31,8 @@ struct ctnic_backend_ops {
 	int (*host_mem)(struct ctnic_dev *dev, void **base, size_t *len, uint64_t *dev_addr);
 	/* Optional (NULL: no interrupts): a pollable fd for interrupt vector `vector` (ctnic_ring.h). */
 	int (*irq_fd)(struct ctnic_dev *dev, unsigned vector, int *fd);
+	/* Optional (NULL: -ENOTSUP): the card back to its reset state, host memory kept (ctnic_reset). */
+	int (*reset)(struct ctnic_dev *dev);
 };
 
 struct ctnic_dev {

@@ -47,7 +47,7 @@ int ctnic_open(struct ctnic_dev **devp, const char *uri, char *err, size_t errle
 	const struct ctnic_backend_ops *ops = NULL;
 	struct ctnic_dev *dev;
 	const char *colon;
-	char usage[128];
+	char usage[192];
 	int rc;
 
 	*devp = NULL;
@@ -99,6 +99,14 @@ void ctnic_close(struct ctnic_dev *dev)
 	dev->ops->close(dev);
 	free(dev->uri);
 	free(dev);
+}
+
+int ctnic_reset(struct ctnic_dev *dev)
+{
+	if (!dev->ops->reset)
+		return ctnic_dev_err(dev, -ENOTSUP, "ctnic_reset on %s: this backend cannot reset the card",
+				     dev->uri);
+	return dev->ops->reset(dev);
 }
 
 const char *ctnic_last_error(const struct ctnic_dev *dev)

@@ -701,6 +701,43 @@ static int model_irq_fd(struct ctnic_dev *dev, unsigned vector, int *fd)
 	return 0;
 }
 
+/*
+ * The card's reset, as rst does it in the RTL: a fresh model (tables,
+ * counters and registers at their reset values), every ring off with its
+ * registers cleared, interrupts disabled and nothing pending. Host memory is
+ * the host's and stays; so do the eventfds (drained) and the port callback.
+ */
+static int model_reset(struct ctnic_dev *dev)
+{
+	struct model_be *b = dev->priv;
+	char err[CTNIC_ERR_LEN];
+	struct ctnic_model *m;
+
+	if (b->running)
+		return ctnic_dev_err(dev, -EBUSY, "ctnic_reset on %s: called from inside a port callback while the card runs its rings: reset after it returns",
+				     dev->uri);
+	if (!(m = ctnic_model_create(&b->p, err, sizeof(err))))
+		return ctnic_dev_err(dev, -ENOMEM, "ctnic_reset on %s: a fresh model: %s", dev->uri, err);
+	ctnic_model_destroy(b->m);
+	b->m = m;
+	memset(b->ring, 0, sizeof(b->ring));
+	for (unsigned i = 0; i < CTNIC_RINGS; i++) {
+		uint64_t stale;
+
+		b->ring[i].irq_count = CTNIC_REG_RING_IRQ_COUNT_RESET;
+		/* Non-blocking: fails with EAGAIN once nothing is left. */
+		while (read(b->efd[i], &stale, sizeof(stale)) == (ssize_t)sizeof(stale))
+			;
+	}
+	b->irq_status = 0;
+	b->irq_enable = 0;
+	b->host_full = 0;
+	b->drop_latch = 0;
+	b->age_due = false;
+	b->aged_tick = ctnic_model_tick(b->m);
+	return 0;
+}
+
 static void model_close(struct ctnic_dev *dev)
 {
 	struct model_be *b = dev->priv;
@@ -825,6 +862,7 @@ const struct ctnic_backend_ops ctnic_backend_model = {
 	.csr_write = model_csr_write,
 	.host_mem = model_host_mem,
 	.irq_fd = model_irq_fd,
+	.reset = model_reset,
 };
 
 /* ---- network ports (ctnic_ring.h) --------------------------------------------------- */

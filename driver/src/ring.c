@@ -189,7 +189,13 @@ static int doorbell(struct ctnic_ring *r, uint32_t reg)
 	/*
 	 * Release: on a producer ring the entries are in memory before the card
 	 * hears of them; on a consumer ring our reads of the slots are done
-	 * before the card may overwrite them.
+	 * before the card may overwrite them. This fence orders against other
+	 * threads only (the sim: and model: backends, whose "card" is software);
+	 * against a real device the backend's register write orders itself:
+	 * pci: writes through ctnic_mmio_write32, whose ctnic_mmio_wmb() is the
+	 * device-strength barrier (ctnic_vfio.h says why, per architecture).
+	 * sim:'s write is a send() on a socket, a system call the simulator
+	 * must see before it reads the shared file, so it is ordered as well.
 	 */
 	atomic_thread_fence(memory_order_release);
 	if ((rc = ctnic_csr_write(r->dev, reg, r->head)) < 0)

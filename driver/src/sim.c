@@ -283,6 +283,14 @@ static int sim_host_mem(struct ctnic_dev *dev, void **base, size_t *len, uint64_
 	return 0;
 }
 
+/* RESET (protocol 2): ctnic-sim pulses rst on the RTL; host memory (the shared file) stays. */
+static int sim_reset(struct ctnic_dev *dev)
+{
+	char ans[CTNIC_SIM_LINE_MAX];
+
+	return transact(dev, "ctnic_reset (RESET)", "RESET\n", ans, sizeof(ans));
+}
+
 /* The event connection's reader: "EV irq <i>" adds one to eventfd i; other lines are not for it. */
 static void *ev_reader(void *arg)
 {
@@ -374,4 +382,5 @@ const struct ctnic_backend_ops ctnic_backend_sim = {
 	.csr_write = sim_csr_write,
 	.host_mem = sim_host_mem,
 	.irq_fd = sim_irq_fd,
+	.reset = sim_reset,
 };

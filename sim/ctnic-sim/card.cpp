@@ -78,8 +78,22 @@ Card::Card(Sink sink, const char *vcd_path) : ctx_(new VerilatedContext), sink_(
 	}
 	set_prot(top_.get(), 0);
 	set_wstrb(top_.get(), 0);
-	top_->rst = 1;
 	top_->clk = 0;
+	reset();
+}
+
+void Card::reset()
+{
+	axil_ = Axil::IDLE;
+	aw_done_ = w_done_ = ar_done_ = axil_fin_ = false;
+	for (RxPort &r : rx_) {
+		r.off = 0; /* a frame cut by the reset is sent again whole */
+		r.active = false;
+	}
+	for (Collector &c : tx_)
+		c = Collector();
+	host_ = Collector();
+	top_->rst = 1;
 	for (unsigned i = 0; i < RESET_CYCLES; i++)
 		step();
 	top_->rst = 0;

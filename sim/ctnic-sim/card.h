@@ -61,6 +61,12 @@ public:
 
 	/* One clock cycle. */
 	void step();
+	/*
+	 * Holds rst high for the power-on reset's cycles (the RTL back to its
+	 * reset values) and drops any half-done AXI4-Lite access and frame; queued
+	 * input frames and host RAM stay. cycle() restarts at 0.
+	 */
+	void reset();
 	/* Frames are waiting to go in (and may: rx_enable is 1), or something moved lately. */
 	bool busy() const;
 	uint64_t cycle() const { return cycle_; }

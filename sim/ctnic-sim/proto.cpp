@@ -61,26 +61,27 @@ std::string proto_answer(Session &s, const std::string &line, Card &card, const 
 	for (std::string w; in >> w;)
 		t.push_back(w);
 	if (t.empty())
-		return err(CTNIC_SIM_ERR_SYNTAX, "empty request: send HELLO, R, W or STATUS");
+		return err(CTNIC_SIM_ERR_SYNTAX, "empty request: send HELLO, R, W, STATUS or RESET");
 
 	const std::string &op = t[0];
 	if (op == "HELLO") {
 		uint32_t v;
 		if (t.size() != 2 || !parse_u32(t[1], &v))
 			return err(CTNIC_SIM_ERR_SYNTAX, "HELLO takes one number, the protocol version");
-		if (v != CTNIC_SIM_PROTO_VERSION) {
-			snprintf(buf, sizeof(buf), "this ctnic-sim speaks protocol %d, not %" PRIu32,
-				 CTNIC_SIM_PROTO_VERSION, v);
+		if (v < CTNIC_SIM_PROTO_MIN_VERSION || v > CTNIC_SIM_PROTO_VERSION) {
+			snprintf(buf, sizeof(buf), "this ctnic-sim speaks protocol %d to %d, not %" PRIu32,
+				 CTNIC_SIM_PROTO_MIN_VERSION, CTNIC_SIM_PROTO_VERSION, v);
 			return err(CTNIC_SIM_ERR_VERSION, buf);
 		}
 		s.hello = true;
-		snprintf(buf, sizeof(buf), "OK ctnic-sim %d mem %s %zu", CTNIC_SIM_PROTO_VERSION,
+		/* The answer names the version asked: a version-1 client reads its own. */
+		snprintf(buf, sizeof(buf), "OK ctnic-sim %" PRIu32 " mem %s %zu", v,
 			 mem.path.c_str(), mem.size);
 		return buf;
 	}
-	if (op != "R" && op != "W" && op != "STATUS")
+	if (op != "R" && op != "W" && op != "STATUS" && op != "RESET")
 		return err(CTNIC_SIM_ERR_SYNTAX, "unknown request '" + op.substr(0, 32) +
-					      "': send HELLO, R, W or STATUS");
+					      "': send HELLO, R, W, STATUS or RESET");
 	if (!s.hello)
 		return err(CTNIC_SIM_ERR_HELLO, "send 'HELLO " + std::to_string(CTNIC_SIM_PROTO_VERSION) +
 					     "' first");
@@ -90,6 +91,12 @@ std::string proto_answer(Session &s, const std::string &line, Card &card, const 
 		snprintf(buf, sizeof(buf), "OK cycle %" PRIu64 " inputs %zu busy %d rx_enable %d",
 			 card.cycle(), card.rx_left(), card.busy() ? 1 : 0, card.rx_enable() ? 1 : 0);
 		return buf;
+	}
+	if (op == "RESET") {
+		if (t.size() != 1)
+			return err(CTNIC_SIM_ERR_SYNTAX, "RESET takes no argument");
+		card.reset();
+		return "OK";
 	}
 
 	uint32_t off, val = 0, resp = 0;

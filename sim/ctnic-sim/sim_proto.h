@@ -11,10 +11,15 @@
  *   R <offset>             OK <value>            (BAR0 read, value as 0x%08x)
  *   W <offset> <value>     OK                    (BAR0 write)
  *   STATUS                 OK cycle <n> inputs <frames left> busy <0|1> rx_enable <0|1>
+ *   RESET                  OK                    (version 2: pulses the card's rst as at power-on)
  *
  * Numbers are decimal or 0x-hex. HELLO must come first: it fixes the
- * protocol version (CTNIC_SIM_PROTO_VERSION) and names the shared-memory file
- * that is the card's host RAM. A request that cannot be served is answered
+ * protocol version and names the shared-memory file that is the card's host
+ * RAM. The simulator speaks versions CTNIC_SIM_PROTO_MIN_VERSION to
+ * CTNIC_SIM_PROTO_VERSION and answers HELLO with the version asked; version
+ * 2 added RESET. RESET puts the RTL back to its reset state (every register
+ * at its reset value, rings off); host RAM, queued input frames and the
+ * cycle count's meaning stay (the count restarts at 0). A request that cannot be served is answered
  *
  *   ERR <code> <message>
  *
@@ -30,7 +35,8 @@
 #ifndef CTNIC_SIM_PROTO_H
 #define CTNIC_SIM_PROTO_H
 
-#define CTNIC_SIM_PROTO_VERSION 1
+#define CTNIC_SIM_PROTO_VERSION 2     /* the newest: what libctnic asks for */
+#define CTNIC_SIM_PROTO_MIN_VERSION 1 /* the oldest still served (no RESET) */
 #define CTNIC_SIM_LINE_MAX 256
 
 #define CTNIC_SIM_ERR_SYNTAX  "syntax"   /* not a request of this version */

@@ -74,6 +74,12 @@ static int fake_line(struct fake *f, int fd, char *line, int *hellos)
 	f->requests++;
 	if (f->mode == FAKE_ERR) {
 		answer(fd, "ERR bus no AXI4-Lite response to read 0x0000: the RTL is hung\n");
+	} else if (!strcmp(line, "RESET")) {
+		/* Before R, whose sscanf would read "RESET" as R 0xe. As ctnic-sim: registers to reset values. */
+		memset(f->regs, 0, sizeof(f->regs));
+		f->regs[CTNIC_REG_ID / 4] = CTNIC_REG_ID_RESET;
+		f->regs[CTNIC_REG_VERSION / 4] = CTNIC_REG_VERSION_RESET;
+		answer(fd, "EV irq 1\nOK\n");
 	} else if (sscanf(line, "R %x", &off) == 1) {
 		if (f->mode == FAKE_GARBAGE)
 			answer(fd, "HELLO THERE\n");
@@ -425,6 +431,39 @@ static void test_interrupt_lines_make_the_vector_fd_readable(void **state)
 	fake_stop(f);
 }
 
+static void test_reset_is_one_request_and_the_registers_read_their_reset_values(void **state)
+{
+	struct fake *f = fake_start(FAKE_GOOD);
+	struct ctnic_dev *dev = open_fake(f);
+	uint32_t v = 0;
+
+	(void)state;
+	assert_int_equal(ctnic_csr_write(dev, CTNIC_REG_SCRATCH, 0x1234), 0);
+	unsigned before = f->requests;
+	assert_int_equal(ctnic_reset(dev), 0);
+	assert_int_equal(f->requests, before + 1);
+	assert_int_equal(ctnic_csr_read(dev, CTNIC_REG_SCRATCH, &v), 0);
+	assert_int_equal(v, CTNIC_REG_SCRATCH_RESET);
+	assert_int_equal(ctnic_csr_read(dev, CTNIC_REG_ID, &v), 0);
+	assert_int_equal(v, CTNIC_REG_ID_RESET);
+	ctnic_close(dev);
+	fake_stop(f);
+}
+
+static void test_reset_refused_by_the_simulator_says_why(void **state)
+{
+	struct fake *f = fake_start(FAKE_ERR);
+	struct ctnic_dev *dev = open_fake(f);
+
+	(void)state;
+	assert_int_equal(ctnic_reset(dev), -EIO);
+	print_message("# %s\n", ctnic_last_error(dev));
+	assert_non_null(strstr(ctnic_last_error(dev), "ctnic_reset"));
+	assert_non_null(strstr(ctnic_last_error(dev), "ctnic-sim refused"));
+	ctnic_close(dev);
+	fake_stop(f);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -445,6 +484,8 @@ int main(void)
 		cmocka_unit_test(test_key_write_fills_the_window_with_packed_words_then_commands),
 		cmocka_unit_test(test_dev_info_refuses_a_device_that_is_not_ctnic),
 		cmocka_unit_test(test_interrupt_lines_make_the_vector_fd_readable),
+		cmocka_unit_test(test_reset_is_one_request_and_the_registers_read_their_reset_values),
+		cmocka_unit_test(test_reset_refused_by_the_simulator_says_why),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -141,7 +141,9 @@ int main(int argc, char **argv)
 	}
 
 	tap(ask(&a, "R 0\n", "ERR " CTNIC_SIM_ERR_HELLO " ", NULL, 0), "a request before HELLO is refused with code hello");
-	tap(ask(&a, "HELLO 2\n", "ERR " CTNIC_SIM_ERR_VERSION " ", NULL, 0), "HELLO of another version is refused with code version");
+	tap(ask(&a, "HELLO 3\n", "ERR " CTNIC_SIM_ERR_VERSION " ", NULL, 0) &&
+		    ask(&a, "HELLO 0\n", "ERR " CTNIC_SIM_ERR_VERSION " ", NULL, 0),
+	    "HELLO of a version outside 1..2 is refused with code version");
 	ok = ask(&a, "HELLO 1\n", "OK ctnic-sim 1 mem ", ans, sizeof(ans)) &&
 	     sscanf(ans, "OK ctnic-sim 1 mem %127s %llu", mem, &size) == 2;
 	tap(ok && size == 65536 && stat(mem, &st) == 0 && (unsigned long long)st.st_size == size,
@@ -151,6 +153,10 @@ int main(int argc, char **argv)
 	tap(ask(&a, "R 0x0000\n", want, NULL, 0), "R of ID reads the RTL's id");
 	tap(ask(&a, "W 0x0008 0x5a5aa5a5\n", "OK", NULL, 0) && ask(&a, "R 8\n", "OK 0x5a5aa5a5", NULL, 0),
 	    "W then R of SCRATCH gives back what was written (decimal and hex offsets)");
+	tap(ask(&a, "RESET\n", "OK", NULL, 0) && ask(&a, "R 8\n", "OK 0x00000000", NULL, 0) &&
+		    ask(&a, "R 0\n", want, NULL, 0) && ask(&a, "RESET 1\n", "ERR " CTNIC_SIM_ERR_SYNTAX " ", NULL, 0) &&
+		    ask(&a, "W 8 0x5a5aa5a5\n", "OK", NULL, 0), /* the second client below reads it */
+	    "RESET (version 2) puts SCRATCH back to its reset value, ID still reads; RESET 1 is refused with code syntax");
 	tap(ask(&a, "R 0x0003\n", "ERR " CTNIC_SIM_ERR_RANGE " ", NULL, 0), "an unaligned offset is refused with code range");
 	tap(ask(&a, "R 0x10000\n", "ERR " CTNIC_SIM_ERR_RANGE " ", NULL, 0), "an offset past BAR0 is refused with code range");
 	tap(ask(&a, "R -4\n", "ERR " CTNIC_SIM_ERR_SYNTAX " ", NULL, 0) &&

@@ -12,7 +12,7 @@ VFIO_T        := $(B)/tests/vfio
 VFIO_KDIR     := $(BUILD_ROOT)/vfio-kernel
 VFIO_GUEST_CFLAGS := $(filter-out $(SANFLAGS),$(CFLAGS))
 VFIO_LAYER_SRCS := driver/src/vfio.c driver/src/vfio_irq.c driver/src/vfio_dma.c driver/src/pci_sysfs.c
-VFIO_HDRS     := driver/include/ctnic_vfio.h driver/include/ctnic_regs.h driver/src/vfio_priv.h
+VFIO_HDRS     := driver/include/ctnic_vfio.h driver/include/ctnic_regs.h driver/src/vfio_priv.h tests/vfio/testdev.h
 
 $(VFIO_T)/vfio-guest: tests/vfio/vfio_guest.c $(VFIO_LAYER_SRCS) $(VFIO_HDRS)
 	@mkdir -p $(dir $@)
@@ -21,7 +21,7 @@ $(VFIO_T)/vfio-guest: tests/vfio/vfio_guest.c $(VFIO_LAYER_SRCS) $(VFIO_HDRS)
 # All of libctnic, with the flavour's flags (sanitized in SAN=1, so the VFIO
 # layer's real-kernel paths run under ASan+UBSan too): discovery and the pci:
 # backend of ctnic.h. Dynamic; mkinitramfs.sh copies the libraries it needs.
-$(VFIO_T)/pci-guest: tests/vfio/pci_guest.c $(LIBCTNIC_SRCS) $(wildcard driver/include/*.h driver/src/*.h)
+$(VFIO_T)/pci-guest: tests/vfio/pci_guest.c tests/vfio/testdev.h $(LIBCTNIC_SRCS) $(wildcard driver/include/*.h driver/src/*.h)
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) -Idriver/src tests/vfio/pci_guest.c $(LIBCTNIC_SRCS) $(LIBCTNIC_LIBS) $(LDFLAGS) -o $@
 

@@ -13,14 +13,17 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <unistd.h>
+
 
 #include <cmocka.h>
 
 #include "ctnic.h"
 #include "ctnic_regs.h"
 #include "ctnic_vfio.h"
+#include "testdev.h"
 
 static char root[256];
 
@@ -287,6 +290,77 @@ static void test_pci_uri_with_a_bad_address_is_refused_before_touching_sysfs(voi
 	assert_int_equal(ctnic_open(&d, "pci:0000:03:00.9", err, sizeof(err)), -EINVAL);
 }
 
+static void expect_mem_refused(const char *uri, const char *needle)
+{
+	struct ctnic_dev *d = (void *)1;
+	char err[CTNIC_ERR_LEN] = "";
+	assert_int_equal(ctnic_open(&d, uri, err, sizeof(err)), -EINVAL);
+	assert_null(d);
+	print_message("# %s -> %s\n", uri, err);
+	assert_non_null(strstr(err, needle));
+	assert_non_null(strstr(err, "mem=N"));
+}
+
+static void test_pci_uri_mem_option_is_parsed_and_bad_values_are_refused(void **state)
+{
+	(void)state;
+	expect_mem_refused("pci:0000:03:00.0,mem=0", "'mem=0'");
+	expect_mem_refused("pci:0000:03:00.0,mem=12x", "'mem=12x'");
+	expect_mem_refused("pci:0000:03:00.0,mem=", "'mem='");
+	expect_mem_refused("pci:0000:03:00.0,mem= 8", "'mem= 8'");
+	expect_mem_refused("pci:0000:03:00.0,mem=65537", "1 to 65536");
+	expect_mem_refused("pci:mem=-1", "'mem=-1'");
+	expect_mem_refused("pci:0000:03:00.0,huge=1", "'huge=1'");
+	expect_mem_refused("pci:0000:03:00.0,mem=8,", "''");
+	/* Good options get past the parser: what fails next is the address or VFIO, not mem=. */
+	struct ctnic_dev *d = (void *)1;
+	char err[CTNIC_ERR_LEN] = "";
+	int rc = ctnic_open(&d, "pci:0000:7f:1f.7,mem=8", err, sizeof(err));
+	print_message("# pci:0000:7f:1f.7,mem=8 -> %s\n", err);
+	assert_true(rc < 0);
+	assert_null(strstr(err, "mem=N"));
+	assert_null(strstr(err, "ulimit"));
+	rc = ctnic_open(&d, "pci:0000:03:00.0x,mem=8", err, sizeof(err));
+	assert_int_equal(rc, -EINVAL);
+	assert_non_null(strstr(err, "'0000:03:00.0x' is not a PCI address"));
+}
+
+static void test_pci_host_memory_over_the_locked_memory_limit_is_refused_with_the_ulimit_needed(void **state)
+{
+	(void)state;
+	struct rlimit old, small;
+	struct ctnic_dev *d = (void *)1;
+	char err[CTNIC_ERR_LEN] = "";
+
+	assert_int_equal(getrlimit(RLIMIT_MEMLOCK, &old), 0);
+	small = old;
+	small.rlim_cur = 8u << 20;
+	if (old.rlim_max != RLIM_INFINITY && old.rlim_max < small.rlim_cur)
+		small.rlim_cur = old.rlim_max;
+	int had = ipc_lock_effective(1) == 0; /* may fail: then it is not held, as wanted */
+	ipc_lock_effective(0);
+	assert_int_equal(setrlimit(RLIMIT_MEMLOCK, &small), 0);
+	int rc = ctnic_open(&d, "pci:0000:7f:1f.7,mem=64", err, sizeof(err));
+	int rc_default = ctnic_open(&d, "pci:0000:7f:1f.7", err + 0, sizeof(err));
+	char err_small[CTNIC_ERR_LEN] = "";
+	int rc_small = ctnic_open(&d, "pci:0000:7f:1f.7,mem=1", err_small, sizeof(err_small));
+	char err64[CTNIC_ERR_LEN] = "";
+	ctnic_open(&d, "pci:0000:7f:1f.7,mem=64", err64, sizeof(err64));
+	setrlimit(RLIMIT_MEMLOCK, &old);
+	if (had)
+		ipc_lock_effective(1);
+	print_message("# mem=64 under RLIMIT_MEMLOCK %llu KiB -> %s\n",
+		      (unsigned long long)small.rlim_cur >> 10, err64);
+	assert_int_equal(rc, -ENOMEM);
+	assert_int_equal(rc_default, -ENOMEM); /* the default, 64 MiB, as well */
+	assert_non_null(strstr(err64, "RLIMIT_MEMLOCK"));
+	assert_non_null(strstr(err64, "ulimit -l 65536"));
+	assert_non_null(strstr(err64, "mem=N"));
+	/* 1 MiB fits under the limit: the open goes on and fails on the missing device instead. */
+	assert_true(rc_small < 0 && rc_small != -ENOMEM);
+	assert_null(strstr(err_small, "ulimit"));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -299,6 +373,8 @@ int main(void)
 		cmocka_unit_test(test_discovery_finds_the_card_by_id_with_driver_and_group),
 		cmocka_unit_test(test_discovery_without_sysfs_returns_an_error_instead_of_exiting),
 		cmocka_unit_test(test_pci_uri_with_a_bad_address_is_refused_before_touching_sysfs),
+		cmocka_unit_test(test_pci_uri_mem_option_is_parsed_and_bad_values_are_refused),
+		cmocka_unit_test(test_pci_host_memory_over_the_locked_memory_limit_is_refused_with_the_ulimit_needed),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }

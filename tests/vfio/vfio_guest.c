@@ -28,6 +28,7 @@
 #include <linux/capability.h>
 
 #include "ctnic_vfio.h"
+#include "testdev.h"
 
 /* edu registers */
 #define EDU_ID 0x00
@@ -48,17 +49,7 @@
 /* QEMU 7.2's edu aborts on a transfer ending at its buffer's end: stay below. */
 #define XFER 4000u
 
-/* e1000e (82574) registers */
-#define E1K_STATUS 0x0008
-#define E1K_ICR 0x00c0
-#define E1K_ICS 0x00c8
-#define E1K_IMS 0x00d0
-#define E1K_IMC 0x00d8
-#define E1K_IVAR 0x00e4
-#define E1K_RDBAL0 0x2800
-#define E1K_VECTORS 5u
-/* ICR causes routed by IVAR, in IVAR field order: RxQ0, RxQ1, TxQ0, TxQ1, Other. */
-static const uint32_t e1k_cause[E1K_VECTORS] = {1u << 20, 1u << 21, 1u << 22, 1u << 23, 1u << 24};
+/* e1000e (82574) registers: testdev.h */
 
 static int test_no;
 static int failures;
@@ -183,20 +174,6 @@ static int all_bytes(const uint8_t *p, size_t n, uint8_t b)
 		if (p[i] != b)
 			return 0;
 	return 1;
-}
-
-/* Sets or clears CAP_IPC_LOCK in the effective set (the limit check skips holders of it). */
-static int ipc_lock_effective(int on)
-{
-	struct __user_cap_header_struct h = {.version = _LINUX_CAPABILITY_VERSION_3, .pid = 0};
-	struct __user_cap_data_struct d[2];
-	if (syscall(SYS_capget, &h, d) < 0)
-		return -errno;
-	if (on)
-		d[0].effective |= 1u << CAP_IPC_LOCK;
-	else
-		d[0].effective &= ~(1u << CAP_IPC_LOCK);
-	return syscall(SYS_capset, &h, d) < 0 ? -errno : 0;
 }
 
 /* Counts new kernel log lines holding both needles (DMAR fault reports). */
