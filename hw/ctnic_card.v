@@ -119,7 +119,6 @@ module ctnic_card #
     output wire [3:0]            irq
 );
 
-`undef CTNIC_REGS_VH
 `include "ctnic_regs.vh"
 
 localparam [15:0] REG_HOST_FULL_LO = CTNIC_REG_CNT_DROP_LO + 16'd8 * {12'd0, CTNIC_DROP_HOST_FULL};

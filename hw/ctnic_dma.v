@@ -153,7 +153,6 @@ module ctnic_dma #
     output wire [3:0]   irq
 );
 
-`undef CTNIC_REGS_VH
 `include "ctnic_regs.vh"
 
 localparam BL = $clog2(BUF_DEPTH);
@@ -640,8 +639,10 @@ always @(posedge clk) begin
     end
 
     // ---------------- punt acceptor
-    if (pa_drop)
-        host_full_reg <= host_full_reg + 64'd1;
+    // a frame dropped at its first beat, or lost to a write error (the model
+    // counts both as HOST_FULL)
+    if (pa_drop || (w_fail && wj_kind_reg == J_PUNT && !wj_wb_reg))
+        host_full_reg <= host_full_reg + {63'd0, pa_drop} + {63'd0, w_fail && wj_kind_reg == J_PUNT && !wj_wb_reg};
     if (pa_beat) begin
         pa_first_reg <= s_axis_punt_tlast;
         pa_cnt_reg <= pa_cnt + {15'd0, pa_push};

@@ -81,7 +81,6 @@ module ctnic_dma_cmd #
     output wire         busy
 );
 
-`undef CTNIC_REGS_VH
 `include "ctnic_regs.vh"
 
 localparam WL = $clog2(WAYS);

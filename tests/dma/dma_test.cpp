@@ -687,6 +687,18 @@ void compare_run(uint64_t seed, double stall, unsigned lat, const std::string &h
 
 	both(c, m, how + ": table at the end", dump_table, false);
 
+	/* a punt ring outside host memory: the write fails, the ring stops with DMA_ERROR and says so */
+	both(c, m, how + ": a punt ring outside host memory stops with DMA_ERROR, reports DMA_WRITE and counts the frame", [](Side &s) {
+		s.wr(CTNIC_REG_RING_CFG(CTNIC_RING_ID_PUNT), 0);
+		s.wr(CTNIC_REG_RING_BASE_LO(CTNIC_RING_ID_PUNT), 0);
+		s.wr(CTNIC_REG_RING_BASE_HI(CTNIC_RING_ID_PUNT), 0x2000);
+		s.wr(CTNIC_REG_RING_CFG(CTNIC_RING_ID_PUNT), CTNIC_RING_CFG_ENABLE_MASK | 6u | 8u << 8);
+		s.rx(0, tcp_frame(300, key_n(4000), 0x10, 1));
+		s.rx(0, tcp_frame(300, key_n(4001), 0x10, 2));
+		drain_events(s);
+		counters(s);
+	}, false);
+
 	close_side(c);
 	close_side(m);
 }
