@@ -4,13 +4,15 @@
 # (cmocka; TAP with CMOCKA_MESSAGE_OUTPUT=TAP; `test_aging SEED` replays).
 # The RTL's aging is tested in tests/rtl (test_rtl --only aging).
 AGING_TEST := $(B)/tests/aging/test_aging
+# tests/daemon/build.mk is read after this file: its test library by path
+AGING_GW   := $(B)/tests/daemon/gw.o $(B)/tools/gen/pkt.o
 
 $(B)/tests/aging/%.o: tests/aging/%.c $(wildcard tests/daemon/*.h) $(wildcard host/*.h) $(wildcard host/ct/*.h)
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) -c $< -o $@
 
-$(AGING_TEST): $(B)/tests/aging/test_aging.o $(B)/tests/aging/card_cases.o $(DAEMON_TEST_LIB) $(CTNICD_LIB) $(CT_LIB) $(LIBCTNIC)
-	$(CC) $(LDFLAGS) -o $@ $< $(B)/tests/aging/card_cases.o $(DAEMON_TEST_LIB) $(CTNICD_LIBS) -lcmocka
+$(AGING_TEST): $(B)/tests/aging/test_aging.o $(B)/tests/aging/card_cases.o $(AGING_GW) $(CTNICD_LIB) $(CTNICD_CT_LIB) $(LIBCTNIC)
+	$(CC) $(LDFLAGS) -o $@ $< $(B)/tests/aging/card_cases.o $(AGING_GW) $(CTNICD_LIBS) -lcmocka
 
 TEST_BINS  += $(AGING_TEST)
 TEST_PROGS += $(AGING_TEST)
