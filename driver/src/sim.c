@@ -283,12 +283,24 @@ static int sim_host_mem(struct ctnic_dev *dev, void **base, size_t *len, uint64_
 	return 0;
 }
 
-/* RESET (protocol 2): ctnic-sim pulses rst on the RTL; host memory (the shared file) stays. */
+/*
+ * RESET (protocol 2): ctnic-sim pulses rst on the RTL; host memory (the
+ * shared file) stays. Interrupts counted before the answer are drained, as
+ * the other backends do; an EV line still in flight may yet count one.
+ */
 static int sim_reset(struct ctnic_dev *dev)
 {
+	struct sim *s = dev->priv;
 	char ans[CTNIC_SIM_LINE_MAX];
+	int rc = transact(dev, "ctnic_reset (RESET)", "RESET\n", ans, sizeof(ans));
 
-	return transact(dev, "ctnic_reset (RESET)", "RESET\n", ans, sizeof(ans));
+	for (int i = 0; rc == 0 && s->ev_running && i < CTNIC_SIM_IRQ_VECTORS; i++) {
+		uint64_t stale;
+
+		while (read(s->irq_efd[i], &stale, sizeof(stale)) == (ssize_t)sizeof(stale))
+			;
+	}
+	return rc;
 }
 
 /* The event connection's reader: "EV irq <i>" adds one to eventfd i; other lines are not for it. */
