@@ -488,7 +488,7 @@ static void run_aging(struct model_be *b)
 {
 	uint64_t now = ctnic_model_tick(b->m);
 
-	if (!b->age_due && now == b->aged_tick)
+	if (!b->age_due && (now == b->aged_tick || !ctnic_model_age_pending(b->m)))
 		return;
 	b->aged_tick = now;
 	b->age_due = ctnic_model_age(b->m, b->p.flows, take_expiry, b) < b->p.flows &&

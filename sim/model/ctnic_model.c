@@ -43,6 +43,8 @@ struct ctnic_model {
 	uint32_t scan_pos;   /* the next record the scanner visits */
 	uint32_t passes;     /* AGING_PASSES */
 	uint32_t expired;    /* AGING_EXPIRED */
+	bool age_known;      /* a whole pass since the last record or aging write: */
+	uint64_t age_next;   /* no record can be due before this tick */
 
 	/* tables, as the words of the contract */
 	uint32_t (*keys)[CTNIC_KEY_WORDS];  /* 2 * buckets * ways */
@@ -291,6 +293,7 @@ static void tbl_cmd(struct ctnic_model *m, unsigned op)
 		break;
 	case CTNIC_TBL_OP_FLOW_WRITE:
 		memcpy(m->flows[i], m->tbl_data, sizeof(m->flows[i]));
+		m->age_known = false;
 		break;
 	case CTNIC_TBL_OP_FLOW_READ:
 		memcpy(m->tbl_data, m->flows[i], sizeof(m->flows[i]));
@@ -336,10 +339,13 @@ void ctnic_model_csr_write(struct ctnic_model *m, uint32_t off, uint32_t val)
 		break;
 	case CTNIC_REG_AGING_CTRL:
 		m->aging_enable = val & CTNIC_AGING_CTRL_ENABLE_MASK;
+		m->age_known = false;
 		break;
 	default:
-		if (off >= CTNIC_REG_AGING_TIMEOUT(0) && off < CTNIC_REG_AGING_TIMEOUT(m->p.classes))
+		if (off >= CTNIC_REG_AGING_TIMEOUT(0) && off < CTNIC_REG_AGING_TIMEOUT(m->p.classes)) {
 			m->timeout[(off - CTNIC_REG_AGING_TIMEOUT(0)) / 4] = val;
+			m->age_known = false;
+		}
 		break;
 	}
 }
@@ -361,13 +367,21 @@ static bool aged(const struct ctnic_model *m, const uint32_t *w)
 
 uint64_t ctnic_model_age(struct ctnic_model *m, uint64_t visits, ctnic_model_expiry_fn fn, void *arg)
 {
-	uint64_t n;
+	uint64_t n, next = UINT64_MAX;
 
 	if (!m->aging_enable)
 		return 0;
 	for (n = 0; n < visits; n++) {
 		uint32_t *w = m->flows[m->scan_pos];
+		unsigned c = (w[8] >> 4) & 15u;
 
+		/* when the record would be due, were it not seen again (hits only make it later) */
+		if ((w[8] & 1u) && c < m->p.classes && m->timeout[c] && !aged(m, w)) {
+			uint64_t due = m->tick + (m->timeout[c] - ((uint32_t)m->tick - w[9]));
+
+			if (due < next)
+				next = due;
+		}
 		if (aged(m, w)) {
 			struct ctnic_model_expiry x = { .flow = m->scan_pos, .tick = (uint32_t)m->tick };
 
@@ -383,7 +397,16 @@ uint64_t ctnic_model_age(struct ctnic_model *m, uint64_t visits, ctnic_model_exp
 			m->passes++;
 		}
 	}
+	if (n >= m->p.flows) {
+		m->age_known = true;
+		m->age_next = next;
+	}
 	return n;
+}
+
+bool ctnic_model_age_pending(const struct ctnic_model *m)
+{
+	return m->aging_enable && (!m->age_known || m->tick >= m->age_next);
 }
 
 /* ---- the pipeline ----------------------------------------------------------- */

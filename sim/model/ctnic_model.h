@@ -126,6 +126,14 @@ typedef bool (*ctnic_model_expiry_fn)(void *arg, const struct ctnic_model_expiry
 
 uint64_t ctnic_model_age(struct ctnic_model *m, uint64_t visits, ctnic_model_expiry_fn fn, void *arg);
 
+/*
+ * Whether a pass could retire anything now: false only when aging is off,
+ * or a whole pass since the last flow record or aging register write found
+ * no record due before the current tick (hits only make records later).
+ * The model: backend skips passes that could retire nothing.
+ */
+bool ctnic_model_age_pending(const struct ctnic_model *m);
+
 /* RFC 1624 eqn. 3 over n 16-bit fields (changed or not), folded as the card folds it. */
 uint16_t ctnic_model_csum_update(uint16_t hc, const uint16_t *old, const uint16_t *next, unsigned n);
 
