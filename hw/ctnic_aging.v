@@ -63,7 +63,6 @@ module ctnic_aging #
     output wire [511:0] x_record
 );
 
-`undef CTNIC_REGS_VH
 `include "ctnic_regs.vh"
 
 localparam FL = $clog2(FLOWS);
