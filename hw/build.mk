@@ -4,6 +4,9 @@
 #   VTOP_LIB       one archive: the verilated model and the verilator runtime;
 #                  a harness links just this (and -lpthread)
 #   VTOP_CXXFLAGS  include flags a harness needs
+#   VCORE_DIR      verilator --cc output of ctnic_top alone (the core, whose
+#   VCORE_LIB      host streams tests/rtl drives directly), same class name
+#                  Vctnic_top; include with -isystem $(VCORE_DIR)
 # and the phony targets lint and synth-run.
 #
 # The verilated model is generated code and is compiled WITHOUT sanitizers,
@@ -34,16 +37,37 @@ $(VTOP_DIR)/Vctnic_top.mk: $(HW_SRCS) $(HW_INCS) hw/build.mk
 
 # Compile every generated file and the runtime, then archive. (The generated
 # Makefile would also work; compiling here keeps one set of flags.)
-$(VTOP_LIB): $(VTOP_DIR)/Vctnic_top.mk
-	@rm -f $(VTOP_DIR)/*.o $@
-	cd $(VTOP_DIR) && for f in Vctnic_top*.cpp; do \
+# $(call vlib,DIR): the recipe that archives DIR's verilated model with the runtime.
+define vlib
+	@rm -f $(1)/*.o $@
+	cd $(1) && for f in Vctnic_top*.cpp; do \
 	  $(VTOP_CXX) -I. -c $$f -o $${f%.cpp}.o || exit 1; done
-	cd $(VTOP_DIR) && for f in $(VTOP_RT_SRCS); do \
+	cd $(1) && for f in $(VTOP_RT_SRCS); do \
 	  $(VTOP_CXX) -I. -c $(VERILATOR_INC)/$$f -o rt_$${f%.cpp}.o || exit 1; done
-	ar rcs $@ $(VTOP_DIR)/*.o
+	ar rcs $@ $(1)/*.o
+endef
 
-.PHONY: vtop lint synth-run
+$(VTOP_LIB): $(VTOP_DIR)/Vctnic_top.mk
+	$(call vlib,$(VTOP_DIR))
+
+# The core alone (ctnic_top), for tests/rtl: its host streams are ports
+# there. When HW_TOP is ctnic_top this is the same model, verilated twice.
+VCORE_DIR     := $(B)/vcore
+VCORE_LIB     := $(VCORE_DIR)/libvcore.a
+VCORE_SRCS    := $(filter-out $(HW_CARD_SRCS),$(HW_SRCS))
+
+$(VCORE_DIR)/Vctnic_top.mk: $(VCORE_SRCS) $(HW_INCS) hw/build.mk
+	@mkdir -p $(VCORE_DIR)
+	$(VERILATOR) --cc --trace -Wall -Ihw --top-module ctnic_top --prefix Vctnic_top \
+	  -Mdir $(VCORE_DIR) $(HW_PARAMS) $(VCORE_SRCS)
+	@touch $@
+
+$(VCORE_LIB): $(VCORE_DIR)/Vctnic_top.mk
+	$(call vlib,$(VCORE_DIR))
+
+.PHONY: vtop vcore lint synth-run
 vtop: $(VTOP_LIB)
+vcore: $(VCORE_LIB)
 
 lint:
 	$(VERILATOR) --lint-only -Wall -Ihw --top-module $(HW_TOP) $(HW_SRCS)

@@ -59,6 +59,42 @@ uint64_t irq_bits(T *, long)
 	return 0;
 }
 
+/*
+ * The core's host streams (ctnic_top): the punt stream is collected, the
+ * inject stream held idle. ctnic_card has neither (punts go to the punt ring
+ * in host RAM, injects come from the inject ring): then these do nothing.
+ */
+template <typename T>
+auto drive_host(T *t, int) -> decltype(t->m_axis_host_tready = 0, t->s_axis_host_tvalid = 0, void())
+{
+	t->m_axis_host_tready = 1;
+	t->s_axis_host_tvalid = 0;
+}
+template <typename T>
+void drive_host(T *, long) {}
+
+/* One beat of the punt stream into desc/data, if there is one (true); *last: it ended the frame. */
+template <typename T>
+auto host_beat(T *t, uint8_t *desc, size_t desc_len, std::vector<uint8_t> &data, bool first, bool *last, int)
+	-> decltype((bool)t->m_axis_host_tvalid, (bool)t->m_axis_host_tlast, bool())
+{
+	if (!t->m_axis_host_tvalid)
+		return false;
+	if (first)
+		for (size_t i = 0; i < desc_len; i++)
+			desc[i] = vbits::get_byte(t->m_axis_host_tuser, (unsigned)i);
+	for (unsigned i = 0; i < CARD_BEAT; i++)
+		if (vbits::get_bit(t->m_axis_host_tkeep, i))
+			data.push_back(vbits::get_byte(t->m_axis_host_tdata, i));
+	*last = t->m_axis_host_tlast;
+	return true;
+}
+template <typename T>
+bool host_beat(T *, uint8_t *, size_t, std::vector<uint8_t> &, bool, bool *, long)
+{
+	return false;
+}
+
 } // namespace
 
 using vbits::get_bit;
@@ -200,16 +236,11 @@ void Card::sample()
 		c.in_frame = true;
 		collect(p, c, get_bit(top_->m_axis_tx_tlast, p));
 	}
-	if (top_->m_axis_host_tvalid) {
+	bool host_last = false;
+	if (host_beat(top_.get(), host_.desc, sizeof(host_.desc), host_.data, !host_.in_frame, &host_last, 0)) {
 		moved = true;
-		if (!host_.in_frame)
-			for (unsigned i = 0; i < sizeof(host_.desc); i++)
-				host_.desc[i] = get_byte(top_->m_axis_host_tuser, i);
-		for (unsigned i = 0; i < CARD_BEAT; i++)
-			if (get_bit(top_->m_axis_host_tkeep, i))
-				host_.data.push_back(get_byte(top_->m_axis_host_tdata, i));
 		host_.in_frame = true;
-		collect(CARD_PORTS, host_, top_->m_axis_host_tlast);
+		collect(CARD_PORTS, host_, host_last);
 	}
 	/* DMA counts as traffic: the clock keeps running while the card moves host memory. */
 	if (host_ram::sample(top_.get(), ram_, 0))
@@ -252,8 +283,7 @@ void Card::step()
 	host_ram::drive(top_.get(), ram_, 0);
 	for (unsigned p = 0; p < CARD_PORTS; p++)
 		set_bit(top_->m_axis_tx_tready, p, true);
-	top_->m_axis_host_tready = 1;
-	top_->s_axis_host_tvalid = 0;
+	drive_host(top_.get(), 0);
 	top_->eval();
 	sample();
 	half(1);
