@@ -15,6 +15,7 @@
 #include <inttypes.h>
 #include <poll.h>
 #include <pthread.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -365,7 +366,17 @@ static int start_events(struct ctnic_dev *dev)
 	if (send(s->ev_fd, hello, strlen(hello), MSG_NOSIGNAL) != (ssize_t)strlen(hello))
 		return ctnic_dev_err(dev, -EIO, "HELLO on the interrupt connection to ctnic-sim %s: %s",
 				     s->path, strerror(errno));
-	if ((rc = pthread_create(&s->ev_thread, NULL, ev_reader, s)) != 0)
+	/*
+	 * The reader takes no signals (it inherits this mask): they stay with the
+	 * application's threads, so a daemon that blocks SIGTERM for its signalfd
+	 * is not killed by one delivered to the reader.
+	 */
+	sigset_t all, old;
+	sigfillset(&all);
+	pthread_sigmask(SIG_SETMASK, &all, &old);
+	rc = pthread_create(&s->ev_thread, NULL, ev_reader, s);
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	if (rc != 0)
 		return ctnic_dev_err(dev, -rc, "thread for the interrupts of %s: %s", dev->uri, strerror(rc));
 	s->ev_running = 1;
 	return 0;
