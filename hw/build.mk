@@ -1,6 +1,7 @@
 # hw/: the card's RTL. Defines for others (names fixed, see the rtl brief):
 #   HW_SRCS        the RTL files
-#   VTOP_DIR       verilator --cc output of ctnic_top (built with --trace)
+#   VTOP_DIR       verilator --cc output of HW_TOP, the card (built with --trace;
+#                  class Vctnic_top)
 #   VTOP_LIB       one archive: the verilated model and the verilator runtime;
 #                  a harness links just this (and -lpthread)
 #   VTOP_CXXFLAGS  include flags a harness needs
@@ -13,12 +14,15 @@
 # even when SAN=1: a harness built with SAN=1 links it fine (the sanitizer
 # runtime comes from the harness's own link line).
 
-HW_TOP        := ctnic_top
+HW_TOP        := ctnic_card
 HW_SRCS       := hw/ctnic_top.v hw/ctnic_csr.v hw/ctnic_ingress.v hw/ctnic_engine.v \
                  hw/ctnic_egress.v hw/ctnic_fifo.v hw/ctnic_ram.v hw/ctnic_aging.v
 # The whole card (docs/hardware.md "The card"): the core with the DMA engine
-# and command executor; tests/dma verilates it, `make lint` lints it too.
+# and command executor, HW_TOP (ctnic-sim runs it; tests/dma verilates it too).
 HW_CARD_SRCS  := hw/ctnic_card.v hw/ctnic_dma.v hw/ctnic_dma_cmd.v
+HW_SRCS       += $(HW_CARD_SRCS)
+# Verilator configuration of HW_TOP's model: ctnic-sim reads the punt stream inside the card.
+HW_VLT        := hw/ctnic_sim.vlt
 HW_INCS       := hw/ctnic_regs.vh
 HW_PARAMS     ?=
 
@@ -29,10 +33,10 @@ VTOP_CXXFLAGS := -I$(VTOP_DIR) -I$(VERILATOR_INC) -I$(VERILATOR_INC)/vltstd
 VTOP_CXX      := $(CXX) -std=c++17 -O2 -w -faligned-new $(VTOP_CXXFLAGS)
 VTOP_RT_SRCS  := verilated.cpp verilated_vcd_c.cpp verilated_threads.cpp
 
-$(VTOP_DIR)/Vctnic_top.mk: $(HW_SRCS) $(HW_INCS) hw/build.mk
+$(VTOP_DIR)/Vctnic_top.mk: $(HW_SRCS) $(HW_INCS) $(HW_VLT) hw/build.mk
 	@mkdir -p $(VTOP_DIR)
 	$(VERILATOR) --cc --trace -Wall -Ihw --top-module $(HW_TOP) --prefix Vctnic_top \
-	  -Mdir $(VTOP_DIR) $(HW_PARAMS) $(HW_SRCS)
+	  -Mdir $(VTOP_DIR) $(HW_PARAMS) $(HW_VLT) $(HW_SRCS)
 	@touch $@
 
 # Compile every generated file and the runtime, then archive. (The generated
@@ -70,8 +74,8 @@ vtop: $(VTOP_LIB)
 vcore: $(VCORE_LIB)
 
 lint:
+	$(VERILATOR) --lint-only -Wall -Ihw --top-module ctnic_top $(VCORE_SRCS)
 	$(VERILATOR) --lint-only -Wall -Ihw --top-module $(HW_TOP) $(HW_SRCS)
-	$(VERILATOR) --lint-only -Wall -Ihw --top-module ctnic_card $(HW_CARD_SRCS) $(HW_SRCS)
 
 # Generic 7-series-like target (synth_xilinx, the default family of yosys
 # 0.23). Prints synth_luts, synth_ffs, synth_bram36.

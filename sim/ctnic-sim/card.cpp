@@ -14,6 +14,7 @@
 
 #include "verilated.h"
 #include "verilated_vcd_c.h"
+#include "Vctnic_top___024root.h"
 #include "vbits.h"
 
 namespace {
@@ -73,24 +74,46 @@ auto drive_host(T *t, int) -> decltype(t->m_axis_host_tready = 0, t->s_axis_host
 template <typename T>
 void drive_host(T *, long) {}
 
-/* One beat of the punt stream into desc/data, if there is one (true); *last: it ended the frame. */
-template <typename T>
-auto host_beat(T *t, uint8_t *desc, size_t desc_len, std::vector<uint8_t> &data, bool first, bool *last, int)
-	-> decltype((bool)t->m_axis_host_tvalid, (bool)t->m_axis_host_tlast, bool())
+/* One beat of a punt stream into desc/data, if valid (true); *last: it ended the frame. */
+template <typename D, typename K, typename U>
+bool take_beat(bool valid, bool tlast, const D &tdata, const K &tkeep, const U &tuser, uint8_t *desc, size_t desc_len,
+	       std::vector<uint8_t> &data, bool first, bool *last)
 {
-	if (!t->m_axis_host_tvalid)
+	if (!valid)
 		return false;
 	if (first)
 		for (size_t i = 0; i < desc_len; i++)
-			desc[i] = vbits::get_byte(t->m_axis_host_tuser, (unsigned)i);
+			desc[i] = vbits::get_byte(tuser, (unsigned)i);
 	for (unsigned i = 0; i < CARD_BEAT; i++)
-		if (vbits::get_bit(t->m_axis_host_tkeep, i))
-			data.push_back(vbits::get_byte(t->m_axis_host_tdata, i));
-	*last = t->m_axis_host_tlast;
+		if (vbits::get_bit(tkeep, i))
+			data.push_back(vbits::get_byte(tdata, i));
+	*last = tlast;
 	return true;
 }
+
+/*
+ * The punt stream: the core's m_axis_host_* (ctnic_top), or inside
+ * ctnic_card the same stream on its way to the DMA engine (punt_*, made
+ * readable by hw/ctnic_sim.vlt; the engine is always ready for it).
+ */
 template <typename T>
-bool host_beat(T *, uint8_t *, size_t, std::vector<uint8_t> &, bool, bool *, long)
+auto host_beat(T *t, uint8_t *desc, size_t desc_len, std::vector<uint8_t> &data, bool first, bool *last, int)
+	-> decltype((bool)t->m_axis_host_tvalid, bool())
+{
+	return take_beat(t->m_axis_host_tvalid, t->m_axis_host_tlast, t->m_axis_host_tdata, t->m_axis_host_tkeep,
+			 t->m_axis_host_tuser, desc, desc_len, data, first, last);
+}
+template <typename T>
+auto host_beat(T *t, uint8_t *desc, size_t desc_len, std::vector<uint8_t> &data, bool first, bool *last, long)
+	-> decltype((bool)t->rootp->ctnic_card__DOT__punt_tvalid, bool())
+{
+	const auto *r = t->rootp;
+	return take_beat(r->ctnic_card__DOT__punt_tvalid, r->ctnic_card__DOT__punt_tlast, r->ctnic_card__DOT__punt_tdata,
+			 r->ctnic_card__DOT__punt_tkeep, r->ctnic_card__DOT__punt_tuser, desc, desc_len, data, first,
+			 last);
+}
+template <typename T>
+bool host_beat(T *, uint8_t *, size_t, std::vector<uint8_t> &, bool, bool *, ...)
 {
 	return false;
 }
