@@ -30,7 +30,7 @@ flow+=" out-mac=$SERVER_MAC/$GW1_MAC reply-mac=$CLIENT_MAC/$GW0_MAC"
 "$CTNICD" --device "sim:$out/sim.sock" --socket "$out/ctl.sock" --flow "$flow" 2>"$out/ctnicd.log" & topo_pids+=($!)
 check "ctnicd installs the static flow on the RTL card" wait_for 60 test -S "$out/ctl.sock"
 topo_card_links
-# No ARP from a card without rings: the hosts know the gateway's MACs.
+# Static neighbours: this test is about the card's TAP ports, not ctnicd's ARP.
 ip -n "$NS_C" neigh replace 192.0.2.1 lladdr $GW0_MAC dev c0 nud permanent
 ip -n "$NS_S" neigh replace 203.0.113.1 lladdr $GW1_MAC dev s0 nud permanent
 

@@ -174,9 +174,9 @@ if [ $rc = 0 ]; then
     "$DIFF" --names model,sim 0="$w/dnat/a/out0.pcap,$w/sim/out0.pcap" 1="$w/dnat/a/out1.pcap,$w/sim/out1.pcap"
 else
   refused() { [ $rc = 1 ] && grep -q -- '--backend sim: the simulated card' "$w/sim/stderr" && [ ! -e "$w/sim/out0.pcap" ]; }
-  check "sim_backend_refuses_clearly_while_the_card_has_no_rings" refused
+  check "sim_backend_refuses_clearly_while_ctnic_sim_cannot_feed_frames_at_a_device_time" refused
   sed 's/^/# /' "$w/sim/stderr" | grep 'ctnic-replay'
-  skip "backends_give_the_same_packets_in_the_same_order" "the simulated card cannot carry the rings yet"
+  skip "backends_give_the_same_packets_in_the_same_order" "ctnic-sim has no request yet to feed a frame into a port at a given device time"
 fi
 # The ctnic-sim it started is gone, and its directory too.
 sim_cleaned_up() {
