@@ -13,7 +13,7 @@ $(CTNIC_LIVE_GW): $(B)/tests/live/live_gw.o $(CTNICD_LIB) $(CTNICD_CT_LIB) $(LIB
 
 TEST_BINS  += $(CTNIC_LIVE_GW)
 TEST_PROGS += tests/live/test-sim-tap.sh
-TEST_PROGS += tests/live/test-live.sh
+TEST_PROGS += tests/live/test-live.sh tests/live/test-live-rtl.sh
 TEST_PROGS += tests/live/test-live-story.sh tests/live/test-live-story-control.sh
 TEST_PROGS += tests/live/test-live-many.sh
 
