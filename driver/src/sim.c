@@ -27,7 +27,12 @@
 #include <unistd.h>
 
 #include "backend.h"
+#include "ctnic_sim.h"
 #include "../../sim/ctnic-sim/sim_proto.h"
+
+_Static_assert(CTNIC_SIM_FRAME_MIN == CTNIC_SIM_FEED_FRAME_MIN && CTNIC_SIM_FRAME_MAX == CTNIC_SIM_FEED_FRAME_MAX &&
+		       CTNIC_SIM_RUN_MAX == CTNIC_SIM_RUN_MAX_CYCLES,
+	       "ctnic_sim.h and sim_proto.h disagree on FEED or RUN limits");
 
 /* How long one answer may take: a CSR access is a few clock cycles, but a busy sim may be slow. */
 #define SIM_TIMEOUT_MS 10000
@@ -41,6 +46,7 @@ struct sim {
 	int ev_running;
 	char path[sizeof(((struct sockaddr_un *)0)->sun_path)];
 	char rbuf[CTNIC_SIM_LINE_MAX * 4];
+	char err_code[16]; /* the code of the last ERR answer (CTNIC_SIM_ERR_*), "" after OK */
 	size_t rlen;
 	void *mem;
 	size_t mem_len;
@@ -130,12 +136,15 @@ static int transact(struct ctnic_dev *dev, const char *what, const char *req, ch
 
 	if ((rc = send_line(dev, req)) < 0 || (rc = recv_line(dev, line, sizeof(line))) < 0)
 		return rc;
+	s->err_code[0] = '\0';
 	if (!strncmp(line, "OK", 2) && (line[2] == '\0' || line[2] == ' ')) {
 		snprintf(out, outlen, "%s", line[2] ? line + 3 : "");
 		return 0;
 	}
-	if (!strncmp(line, "ERR ", 4))
+	if (!strncmp(line, "ERR ", 4)) {
+		snprintf(s->err_code, sizeof(s->err_code), "%.*s", (int)strcspn(line + 4, " "), line + 4);
 		return ctnic_dev_err(dev, -EIO, "%s on %s: ctnic-sim refused: %s", what, s->path, line + 4);
+	}
 	return ctnic_dev_err(dev, -EPROTO, "%s on %s: unexpected answer '%.64s': not a ctnic-sim socket?",
 			     what, s->path, line);
 }
@@ -393,6 +402,93 @@ static int sim_irq_fd(struct ctnic_dev *dev, unsigned vector, int *fd)
 	if (!s->ev_running && (rc = start_events(dev)) < 0)
 		return rc;
 	*fd = s->irq_efd[vector];
+	return 0;
+}
+
+/* ---- sim: only calls (ctnic_sim.h) ------------------------------------------------ */
+
+static int sim_of(struct ctnic_dev *dev, const char *what)
+{
+	if (dev->ops != &ctnic_backend_sim)
+		return ctnic_dev_err(dev, -ENOTSUP, "%s on %s: only sim: devices (ctnic-sim) take frames and run cycles on request",
+				     what, dev->uri);
+	return 0;
+}
+
+/* An answer "cycle <n>" (after OK) into *cycle. */
+static int parse_cycle(struct ctnic_dev *dev, const char *what, const char *ans, uint64_t *cycle)
+{
+	unsigned long long v;
+	int used = 0;
+
+	if (sscanf(ans, "cycle %llu%n", &v, &used) != 1 || ans[used] != '\0')
+		return ctnic_dev_err(dev, -EPROTO, "%s on %s: answer 'OK %.64s' is not 'OK cycle <n>'", what, dev->uri,
+				     ans);
+	if (cycle)
+		*cycle = v;
+	return 0;
+}
+
+int ctnic_sim_port_rx(struct ctnic_dev *dev, unsigned port, const void *frame, size_t len, uint64_t *cycle)
+{
+	static const char hex[] = "0123456789abcdef";
+	const uint8_t *f = frame;
+	char ans[CTNIC_SIM_LINE_MAX], *req, *p;
+	int rc;
+
+	if ((rc = sim_of(dev, "ctnic_sim_port_rx")) < 0)
+		return rc;
+	if (len < CTNIC_SIM_FRAME_MIN || len > CTNIC_SIM_FRAME_MAX || !frame)
+		return ctnic_dev_err(dev, -EINVAL, "ctnic_sim_port_rx on %s: a frame of %zu bytes: give %d..%d bytes",
+				     dev->uri, len, CTNIC_SIM_FRAME_MIN, CTNIC_SIM_FRAME_MAX);
+	if (!(req = malloc(32 + 2 * len)))
+		return ctnic_dev_err(dev, -ENOMEM, "ctnic_sim_port_rx on %s: out of memory", dev->uri);
+	p = req + sprintf(req, "FEED %u ", port);
+	for (size_t i = 0; i < len; i++) {
+		*p++ = hex[f[i] >> 4];
+		*p++ = hex[f[i] & 15];
+	}
+	*p++ = '\n';
+	*p = '\0';
+	rc = transact(dev, "ctnic_sim_port_rx (FEED)", req, ans, sizeof(ans));
+	free(req);
+	if (rc == -EIO && !strcmp(((struct sim *)dev->priv)->err_code, CTNIC_SIM_ERR_RANGE))
+		rc = -EINVAL; /* the port: ctnic-sim knows how many the card has */
+	return rc < 0 ? rc : parse_cycle(dev, "ctnic_sim_port_rx (FEED)", ans, cycle);
+}
+
+int ctnic_sim_run(struct ctnic_dev *dev, uint64_t cycles, uint64_t *cycle)
+{
+	char req[48], ans[CTNIC_SIM_LINE_MAX];
+	int rc;
+
+	if ((rc = sim_of(dev, "ctnic_sim_run")) < 0)
+		return rc;
+	if (cycles > CTNIC_SIM_RUN_MAX)
+		return ctnic_dev_err(dev, -EINVAL, "ctnic_sim_run on %s: %" PRIu64 " cycles: at most %" PRIu64
+				     " in one call (move long gaps of device time with TICK_ADVANCE)",
+				     dev->uri, cycles, CTNIC_SIM_RUN_MAX);
+	snprintf(req, sizeof(req), "RUN %" PRIu64 "\n", cycles);
+	if ((rc = transact(dev, "ctnic_sim_run (RUN)", req, ans, sizeof(ans))) < 0)
+		return rc;
+	return parse_cycle(dev, "ctnic_sim_run (RUN)", ans, cycle);
+}
+
+int ctnic_sim_status(struct ctnic_dev *dev, uint64_t *cycle)
+{
+	char ans[CTNIC_SIM_LINE_MAX];
+	unsigned long long v;
+	int rc;
+
+	if ((rc = sim_of(dev, "ctnic_sim_status")) < 0)
+		return rc;
+	if ((rc = transact(dev, "ctnic_sim_status (STATUS)", "STATUS\n", ans, sizeof(ans))) < 0)
+		return rc;
+	if (sscanf(ans, "cycle %llu ", &v) != 1)
+		return ctnic_dev_err(dev, -EPROTO, "ctnic_sim_status (STATUS) on %s: answer 'OK %.64s' does not start with 'cycle <n>'",
+				     dev->uri, ans);
+	if (cycle)
+		*cycle = v;
 	return 0;
 }
 

@@ -47,6 +47,7 @@ int sig_pipe[2] = { -1, -1 };
 void on_signal(int)
 {
 	char c = 1;
+	proto_stop = 1;
 	ssize_t r = write(sig_pipe[1], &c, 1);
 	(void)r;
 }
@@ -349,8 +350,13 @@ bool send_all(int fd, const std::string &s)
 	return true;
 }
 
-/* Reads what a client sent and answers each complete line. false: the client is gone. */
-bool serve_client(Client &c, Card &card, const HostMem &mem)
+/*
+ * Reads what a client sent and answers each complete line. false: the client
+ * is gone. quiet: run the card until it is quiet before each request
+ * (without live ports), so the cycle a request is served at depends on the
+ * requests, not on how they were cut into reads.
+ */
+bool serve_client(Client &c, Card &card, const HostMem &mem, bool quiet)
 {
 	char buf[4096];
 	ssize_t n = recv(c.fd, buf, sizeof(buf), 0);
@@ -362,11 +368,13 @@ bool serve_client(Client &c, Card &card, const HostMem &mem)
 	c.buf.append(buf, (size_t)n);
 	for (;;) {
 		size_t nl = c.buf.find('\n');
+		/* A FEED line may be longer than the others (sim_proto.h). */
+		size_t max = proto_line_max(c.buf);
 		if (nl == std::string::npos) {
-			if (c.buf.size() >= CTNIC_SIM_LINE_MAX) {
+			if (c.buf.size() >= max) {
 				if (!c.discarding &&
 				    !send_all(c.fd, std::string("ERR ") + CTNIC_SIM_ERR_LONG + " line longer than " +
-							    std::to_string(CTNIC_SIM_LINE_MAX) +
+							    std::to_string(max) +
 							    " bytes: discarded up to its newline\n"))
 					return false;
 				c.discarding = true;
@@ -380,14 +388,16 @@ bool serve_client(Client &c, Card &card, const HostMem &mem)
 			c.discarding = false;
 			continue;
 		}
-		if (line.size() >= CTNIC_SIM_LINE_MAX) {
+		if (line.size() >= max) {
 			if (!send_all(c.fd, std::string("ERR ") + CTNIC_SIM_ERR_LONG + " line longer than " +
-						    std::to_string(CTNIC_SIM_LINE_MAX) + " bytes\n"))
+						    std::to_string(max) + " bytes\n"))
 				return false;
 			continue;
 		}
 		if (!line.empty() && line.back() == '\r')
 			line.pop_back();
+		while (quiet && card.busy())
+			card.step();
 		if (!send_all(c.fd, proto_answer(c.s, line, card, mem) + "\n"))
 			return false;
 	}
@@ -523,14 +533,8 @@ int main(int argc, char **argv)
 		 * they arrive while the clock runs free (DMA, frames), so the same
 		 * inputs and requests give the same outputs.
 		 */
-		bool request = false;
-		for (size_t i = 0; i < clients.size(); i++)
-			request |= pfd[2 + i].revents != 0;
-		if (request && !any_live)
-			while (card.busy())
-				card.step();
 		for (size_t i = clients.size(); i-- > 0;) {
-			if (pfd[2 + i].revents && !serve_client(clients[i], card, mem)) {
+			if (pfd[2 + i].revents && !serve_client(clients[i], card, mem, !any_live)) {
 				close(clients[i].fd);
 				clients.erase(clients.begin() + (long)i);
 			}

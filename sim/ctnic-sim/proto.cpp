@@ -39,6 +39,97 @@ bool parse_u32(const std::string &tok, uint32_t *v)
 	return true;
 }
 
+/* A whole token as a 64-bit number (decimal or 0x-hex), nothing left over. */
+bool parse_u64(const std::string &tok, uint64_t *v)
+{
+	char *end;
+	unsigned long long x;
+
+	if (tok.empty() || tok[0] == '-' || tok[0] == '+')
+		return false;
+	errno = 0;
+	x = strtoull(tok.c_str(), &end, 0);
+	if (errno || *end)
+		return false;
+	*v = x;
+	return true;
+}
+
+int hexval(char c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	return -1;
+}
+
+/* Cycles a RUN steps between looks at proto_stop. */
+constexpr uint64_t RUN_CHUNK = 65536;
+
+std::string feed(const std::vector<std::string> &t, Card &card)
+{
+	char buf[CTNIC_SIM_LINE_MAX];
+	uint32_t port;
+
+	if (t.size() != 3 || !parse_u32(t[1], &port))
+		return err(CTNIC_SIM_ERR_SYNTAX, "usage: FEED <port> <frame as hex bytes>");
+	if (port >= CARD_PORTS) {
+		snprintf(buf, sizeof(buf), "port %" PRIu32 " does not exist: the card has ports 0..%u", port,
+			 CARD_PORTS - 1);
+		return err(CTNIC_SIM_ERR_RANGE, buf);
+	}
+	const std::string &h = t[2];
+	if (h.size() % 2) {
+		snprintf(buf, sizeof(buf), "frame hex has %zu digits, an odd count: give two per byte", h.size());
+		return err(CTNIC_SIM_ERR_SYNTAX, buf);
+	}
+	std::vector<uint8_t> f(h.size() / 2);
+	for (size_t i = 0; i < f.size(); i++) {
+		int hi = hexval(h[2 * i]), lo = hexval(h[2 * i + 1]);
+		if (hi < 0 || lo < 0) {
+			snprintf(buf, sizeof(buf), "frame hex: '%c%c' at byte %zu is not a hex byte", h[2 * i],
+				 h[2 * i + 1], i);
+			return err(CTNIC_SIM_ERR_SYNTAX, buf);
+		}
+		f[i] = (uint8_t)(hi << 4 | lo);
+	}
+	if (f.size() < CTNIC_SIM_FEED_FRAME_MIN || f.size() > CTNIC_SIM_FEED_FRAME_MAX) {
+		snprintf(buf, sizeof(buf), "a frame of %zu bytes: give %d..%d bytes (Ethernet header on, no FCS)",
+			 f.size(), CTNIC_SIM_FEED_FRAME_MIN, CTNIC_SIM_FEED_FRAME_MAX);
+		return err(CTNIC_SIM_ERR_RANGE, buf);
+	}
+	card.queue_rx(port, std::move(f));
+	snprintf(buf, sizeof(buf), "OK cycle %" PRIu64, card.cycle());
+	return buf;
+}
+
+std::string run(const std::vector<std::string> &t, Card &card)
+{
+	char buf[CTNIC_SIM_LINE_MAX];
+	uint64_t n;
+
+	if (t.size() != 2 || !parse_u64(t[1], &n))
+		return err(CTNIC_SIM_ERR_SYNTAX, "usage: RUN <cycles>");
+	if (n > CTNIC_SIM_RUN_MAX_CYCLES) {
+		snprintf(buf, sizeof(buf), "RUN %" PRIu64 ": at most %llu cycles in one request (move long gaps of device time with TICK_ADVANCE)",
+			 n, CTNIC_SIM_RUN_MAX_CYCLES);
+		return err(CTNIC_SIM_ERR_RANGE, buf);
+	}
+	for (uint64_t done = 0; done < n; done++) {
+		if (done % RUN_CHUNK == 0 && done && proto_stop) {
+			snprintf(buf, sizeof(buf), "RUN stopped after %" PRIu64 " of %" PRIu64 " cycles: ctnic-sim is stopping",
+				 done, n);
+			return err(CTNIC_SIM_ERR_STOPPING, buf);
+		}
+		card.step();
+	}
+	snprintf(buf, sizeof(buf), "OK cycle %" PRIu64, card.cycle());
+	return buf;
+}
+
 bool printable(const std::string &s)
 {
 	for (unsigned char c : s)
@@ -48,6 +139,13 @@ bool printable(const std::string &s)
 }
 
 } // namespace
+
+volatile int proto_stop = 0;
+
+size_t proto_line_max(const std::string &start)
+{
+	return start.compare(0, 5, "FEED ") == 0 ? CTNIC_SIM_FEED_LINE_MAX : CTNIC_SIM_LINE_MAX;
+}
 
 std::string proto_answer(Session &s, const std::string &line, Card &card, const HostMem &mem)
 {
@@ -61,7 +159,7 @@ std::string proto_answer(Session &s, const std::string &line, Card &card, const 
 	for (std::string w; in >> w;)
 		t.push_back(w);
 	if (t.empty())
-		return err(CTNIC_SIM_ERR_SYNTAX, "empty request: send HELLO, R, W, STATUS or RESET");
+		return err(CTNIC_SIM_ERR_SYNTAX, "empty request: send HELLO, R, W, STATUS, RESET, FEED or RUN");
 
 	const std::string &op = t[0];
 	if (op == "HELLO") {
@@ -74,17 +172,26 @@ std::string proto_answer(Session &s, const std::string &line, Card &card, const 
 			return err(CTNIC_SIM_ERR_VERSION, buf);
 		}
 		s.hello = true;
+		s.version = v;
 		/* The answer names the version asked: a version-1 client reads its own. */
 		snprintf(buf, sizeof(buf), "OK ctnic-sim %" PRIu32 " mem %s %zu", v,
 			 mem.path.c_str(), mem.size);
 		return buf;
 	}
-	if (op != "R" && op != "W" && op != "STATUS" && op != "RESET")
+	bool v3 = op == "FEED" || op == "RUN";
+	if (op != "R" && op != "W" && op != "STATUS" && op != "RESET" && !v3)
 		return err(CTNIC_SIM_ERR_SYNTAX, "unknown request '" + op.substr(0, 32) +
-					      "': send HELLO, R, W, STATUS or RESET");
+					      "': send HELLO, R, W, STATUS, RESET, FEED or RUN");
 	if (!s.hello)
 		return err(CTNIC_SIM_ERR_HELLO, "send 'HELLO " + std::to_string(CTNIC_SIM_PROTO_VERSION) +
 					     "' first");
+	if (v3 && s.version < 3)
+		return err(CTNIC_SIM_ERR_SYNTAX, op + " is a request of protocol 3: this connection said HELLO " +
+						      std::to_string(s.version));
+	if (op == "FEED")
+		return feed(t, card);
+	if (op == "RUN")
+		return run(t, card);
 	if (op == "STATUS") {
 		if (t.size() != 1)
 			return err(CTNIC_SIM_ERR_SYNTAX, "STATUS takes no argument");

@@ -10,6 +10,7 @@
 /* One client connection's protocol state. */
 struct Session {
 	bool hello = false;
+	unsigned version = 0; /* what HELLO asked for */
 };
 
 /* The shared-memory file that is the card's host RAM. */
@@ -21,5 +22,11 @@ struct HostMem {
 
 /* The answer (without newline) to one request line (without newline). */
 std::string proto_answer(Session &s, const std::string &line, Card &card, const HostMem &mem);
+
+/* The longest line (newline included) a request starting this way may have. */
+size_t proto_line_max(const std::string &start);
+
+/* Set by SIGTERM/SIGINT: a long RUN stops early. */
+extern volatile int proto_stop;
 
 #endif /* CTNIC_SIM_PROTO_SERVER_H */

@@ -35,9 +35,15 @@
 #ifndef CTNIC_SIM_PROTO_H
 #define CTNIC_SIM_PROTO_H
 
-#define CTNIC_SIM_PROTO_VERSION 2     /* the newest: what libctnic asks for */
+#define CTNIC_SIM_PROTO_VERSION 3     /* the newest: what libctnic asks for */
 #define CTNIC_SIM_PROTO_MIN_VERSION 1 /* the oldest still served (no RESET) */
 #define CTNIC_SIM_LINE_MAX 256
+/* FEED (version 3): frame bytes 14..9216 (the card's MAX_BEATS * 64), so its line may be longer. */
+#define CTNIC_SIM_FEED_FRAME_MIN 14
+#define CTNIC_SIM_FEED_FRAME_MAX 9216
+#define CTNIC_SIM_FEED_LINE_MAX (2 * CTNIC_SIM_FEED_FRAME_MAX + 32)
+/* RUN (version 3): cycles at most in one request. */
+#define CTNIC_SIM_RUN_MAX_CYCLES (1ull << 32)
 
 #define CTNIC_SIM_ERR_SYNTAX  "syntax"   /* not a request of this version */
 #define CTNIC_SIM_ERR_VERSION "version"  /* HELLO with a version this sim does not speak */
@@ -46,6 +52,7 @@
 #define CTNIC_SIM_ERR_BUS     "bus"      /* the RTL did not answer the AXI4-Lite access */
 #define CTNIC_SIM_ERR_LONG    "long"     /* line longer than CTNIC_SIM_LINE_MAX; it was discarded */
 #define CTNIC_SIM_ERR_BUSY    "busy"     /* too many clients: sent once, then the connection is closed */
+#define CTNIC_SIM_ERR_STOPPING "stopping" /* a RUN cut short: ctnic-sim got SIGTERM/SIGINT */
 
 /* Interrupt vectors a client can be told about (bits of the card's irq output). */
 #define CTNIC_SIM_IRQ_VECTORS 8
