@@ -23,22 +23,6 @@ std::string err(const char *code, const std::string &msg)
 	return std::string("ERR ") + code + " " + msg;
 }
 
-/* A whole token as a 32-bit number (decimal or 0x-hex), nothing left over. */
-bool parse_u32(const std::string &tok, uint32_t *v)
-{
-	char *end;
-	unsigned long long x;
-
-	if (tok.empty() || tok[0] == '-' || tok[0] == '+')
-		return false;
-	errno = 0;
-	x = strtoull(tok.c_str(), &end, 0);
-	if (errno || *end || x > UINT32_MAX)
-		return false;
-	*v = (uint32_t)x;
-	return true;
-}
-
 /* A whole token as a 64-bit number (decimal or 0x-hex), nothing left over. */
 bool parse_u64(const std::string &tok, uint64_t *v)
 {
@@ -52,6 +36,17 @@ bool parse_u64(const std::string &tok, uint64_t *v)
 	if (errno || *end)
 		return false;
 	*v = x;
+	return true;
+}
+
+/* A whole token as a 32-bit number (decimal or 0x-hex), nothing left over. */
+bool parse_u32(const std::string &tok, uint32_t *v)
+{
+	uint64_t x;
+
+	if (!parse_u64(tok, &x) || x > UINT32_MAX)
+		return false;
+	*v = (uint32_t)x;
 	return true;
 }
 

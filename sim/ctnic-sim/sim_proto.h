@@ -4,20 +4,25 @@
  * is in docs/simulator.md.
  *
  * One UNIX stream socket, text lines ending in '\n', at most
- * CTNIC_SIM_LINE_MAX bytes with the newline. The client sends requests; the
- * simulator answers every request with exactly one line, in order:
+ * CTNIC_SIM_LINE_MAX bytes with the newline (a FEED line:
+ * CTNIC_SIM_FEED_LINE_MAX). The client sends requests; the simulator
+ * answers every request with exactly one line, in order:
  *
  *   HELLO <version>        OK ctnic-sim <version> mem <path> <bytes>
  *   R <offset>             OK <value>            (BAR0 read, value as 0x%08x)
  *   W <offset> <value>     OK                    (BAR0 write)
  *   STATUS                 OK cycle <n> inputs <frames left> busy <0|1> rx_enable <0|1>
  *   RESET                  OK                    (version 2: pulses the card's rst as at power-on)
+ *   FEED <port> <hex>      OK cycle <n>          (version 3: queues one frame on the port's MAC input)
+ *   RUN <cycles>           OK cycle <n>          (version 3: runs exactly that many clock cycles)
  *
  * Numbers are decimal or 0x-hex. HELLO must come first: it fixes the
  * protocol version and names the shared-memory file that is the card's host
  * RAM. The simulator speaks versions CTNIC_SIM_PROTO_MIN_VERSION to
  * CTNIC_SIM_PROTO_VERSION and answers HELLO with the version asked; version
- * 2 added RESET. RESET puts the RTL back to its reset state (every register
+ * 2 added RESET, version 3 FEED and RUN. Without live ports every request
+ * is served only once the card is quiet (frames through, DMA done), so the
+ * request after a FEED sees what the frame did. RESET puts the RTL back to its reset state (every register
  * at its reset value, rings off); host RAM, queued input frames and the
  * cycle count's meaning stay (the count restarts at 0). A request that cannot be served is answered
  *

@@ -25,12 +25,13 @@
 
 #include "ctnic.h"
 #include "ctnic_ring.h"
+#include "ctnic_sim.h"
 #include "sim_proto.h"
 
 enum fake_mode {
 	FAKE_GOOD,        /* answers like ctnic-sim, with a notification before every read answer */
 	FAKE_ERR,         /* answers R and W with ERR bus */
-	FAKE_GARBAGE,     /* answers R with a line that is no answer */
+	FAKE_GARBAGE,     /* answers R, RUN and STATUS with lines that are no answer */
 	FAKE_HANGUP,      /* closes the connection after HELLO */
 	FAKE_OLD_VERSION, /* HELLO answer of another protocol version */
 	FAKE_IRQ,         /* rings interrupt vector 2 twice on the second connection */
@@ -43,6 +44,10 @@ struct fake {
 	pthread_t thread;
 	uint32_t regs[CTNIC_BAR0_SIZE / 4];
 	unsigned requests; /* lines after HELLO */
+	uint64_t cycle;    /* moved by RUN, as ctnic-sim's clock */
+	uint8_t fed[CTNIC_SIM_FEED_FRAME_MAX]; /* the last frame FEED brought, and its port */
+	size_t fed_len;
+	unsigned fed_port;
 	volatile int stop;
 };
 
@@ -80,6 +85,29 @@ static int fake_line(struct fake *f, int fd, char *line, int *hellos)
 		f->regs[CTNIC_REG_ID / 4] = CTNIC_REG_ID_RESET;
 		f->regs[CTNIC_REG_VERSION / 4] = CTNIC_REG_VERSION_RESET;
 		answer(fd, "EV irq 1\nOK\n");
+	} else if (!strncmp(line, "FEED ", 5)) {
+		char *hex;
+		unsigned port = (unsigned)strtoul(line + 5, &hex, 10);
+		size_t n = strlen(++hex) / 2;
+
+		if (port > 1) {
+			answer(fd, "ERR range port %u does not exist: the card has ports 0..1\n", port);
+			return 1;
+		}
+		for (size_t i = 0; i < n && i < sizeof(f->fed); i++)
+			sscanf(hex + 2 * i, "%2hhx", &f->fed[i]);
+		f->fed_len = n;
+		f->fed_port = port;
+		answer(fd, "EV irq 0\nOK cycle %llu\n", (unsigned long long)f->cycle);
+	} else if (!strncmp(line, "RUN ", 4)) {
+		f->cycle += strtoull(line + 4, NULL, 0);
+		answer(fd, f->mode == FAKE_GARBAGE ? "OK cycle %llu and more\n" : "OK cycle %llu\n",
+		       (unsigned long long)f->cycle);
+	} else if (!strcmp(line, "STATUS")) {
+		if (f->mode == FAKE_GARBAGE)
+			answer(fd, "OK inputs 0 busy 0\n");
+		else
+			answer(fd, "OK cycle %llu inputs 0 busy 0 rx_enable 0\n", (unsigned long long)f->cycle);
 	} else if (sscanf(line, "R %x", &off) == 1) {
 		if (f->mode == FAKE_GARBAGE)
 			answer(fd, "HELLO THERE\n");
@@ -100,7 +128,7 @@ static void *fake_main(void *arg)
 	struct fake *f = arg;
 	struct {
 		int fd;
-		char buf[CTNIC_SIM_LINE_MAX * 2];
+		char buf[CTNIC_SIM_FEED_LINE_MAX + CTNIC_SIM_LINE_MAX];
 		size_t len;
 	} c[4];
 	int nc = 0, hellos = 0;
@@ -464,6 +492,120 @@ static void test_reset_refused_by_the_simulator_says_why(void **state)
 	fake_stop(f);
 }
 
+/* ---- sim: only calls (ctnic_sim.h) ---- */
+
+static void test_sim_port_rx_sends_the_frame_and_returns_the_cycle_it_was_queued(void **state)
+{
+	struct fake *f = fake_start(FAKE_GOOD);
+	struct ctnic_dev *dev = open_fake(f);
+	static uint8_t frame[CTNIC_SIM_FRAME_MAX];
+	uint64_t cycle = 1;
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(frame); i++)
+		frame[i] = (uint8_t)(i * 13 + 5);
+	f->cycle = 777;
+	assert_int_equal(ctnic_sim_port_rx(dev, 1, frame, 60, &cycle), 0);
+	assert_int_equal(cycle, 777);
+	assert_int_equal(f->fed_port, 1);
+	assert_int_equal(f->fed_len, 60);
+	assert_memory_equal(f->fed, frame, 60);
+	/* The longest frame fits its line; a NULL cycle is allowed. */
+	assert_int_equal(ctnic_sim_port_rx(dev, 0, frame, sizeof(frame), NULL), 0);
+	assert_int_equal(f->fed_port, 0);
+	assert_int_equal(f->fed_len, sizeof(frame));
+	assert_memory_equal(f->fed, frame, sizeof(frame));
+	ctnic_close(dev);
+	fake_stop(f);
+}
+
+static void test_sim_port_rx_refuses_lengths_and_ports_the_card_cannot_take(void **state)
+{
+	struct fake *f = fake_start(FAKE_GOOD);
+	struct ctnic_dev *dev = open_fake(f);
+	static uint8_t frame[CTNIC_SIM_FRAME_MAX + 1];
+
+	(void)state;
+	assert_int_equal(ctnic_sim_port_rx(dev, 0, frame, CTNIC_SIM_FRAME_MIN - 1, NULL), -EINVAL);
+	assert_non_null(strstr(ctnic_last_error(dev), "a frame of 13 bytes: give 14..9216"));
+	assert_int_equal(ctnic_sim_port_rx(dev, 0, frame, sizeof(frame), NULL), -EINVAL);
+	assert_int_equal(ctnic_sim_port_rx(dev, 0, NULL, 60, NULL), -EINVAL);
+	assert_int_equal(f->requests, 0); /* refused here, never sent */
+	/* The port: the simulator knows how many the card has. */
+	assert_int_equal(ctnic_sim_port_rx(dev, 2, frame, 60, NULL), -EINVAL);
+	print_message("# %s\n", ctnic_last_error(dev));
+	assert_non_null(strstr(ctnic_last_error(dev), "port 2 does not exist"));
+	assert_int_equal(f->requests, 1);
+	ctnic_close(dev);
+	fake_stop(f);
+}
+
+static void test_sim_run_and_status_return_the_cycle(void **state)
+{
+	struct fake *f = fake_start(FAKE_GOOD);
+	struct ctnic_dev *dev = open_fake(f);
+	uint64_t cycle = 0;
+
+	(void)state;
+	f->cycle = 50;
+	assert_int_equal(ctnic_sim_run(dev, 1000, &cycle), 0);
+	assert_int_equal(cycle, 1050);
+	assert_int_equal(ctnic_sim_run(dev, CTNIC_SIM_RUN_MAX, &cycle), 0);
+	assert_int_equal(cycle, 1050 + CTNIC_SIM_RUN_MAX);
+	cycle = 0;
+	assert_int_equal(ctnic_sim_status(dev, &cycle), 0);
+	assert_int_equal(cycle, 1050 + CTNIC_SIM_RUN_MAX);
+	assert_int_equal(ctnic_sim_status(dev, NULL), 0);
+	unsigned before = f->requests;
+	assert_int_equal(ctnic_sim_run(dev, CTNIC_SIM_RUN_MAX + 1, &cycle), -EINVAL);
+	assert_non_null(strstr(ctnic_last_error(dev), "TICK_ADVANCE"));
+	assert_int_equal(f->requests, before);
+	ctnic_close(dev);
+	fake_stop(f);
+}
+
+static void test_sim_calls_report_refusals_and_bad_answers(void **state)
+{
+	struct fake *f = fake_start(FAKE_ERR), *g = fake_start(FAKE_GARBAGE);
+	struct ctnic_dev *dev = open_fake(f), *gdev = open_fake(g);
+	uint8_t frame[60] = { 0 };
+	uint64_t cycle;
+
+	(void)state;
+	assert_int_equal(ctnic_sim_port_rx(dev, 0, frame, sizeof(frame), &cycle), -EIO);
+	assert_non_null(strstr(ctnic_last_error(dev), "ctnic_sim_port_rx (FEED)"));
+	assert_non_null(strstr(ctnic_last_error(dev), "ctnic-sim refused: bus"));
+	assert_int_equal(ctnic_sim_run(dev, 10, &cycle), -EIO);
+	assert_non_null(strstr(ctnic_last_error(dev), "ctnic_sim_run (RUN)"));
+	assert_int_equal(ctnic_sim_status(dev, &cycle), -EIO);
+	assert_int_equal(ctnic_sim_run(gdev, 10, &cycle), -EPROTO);
+	assert_non_null(strstr(ctnic_last_error(gdev), "is not 'OK cycle <n>'"));
+	assert_int_equal(ctnic_sim_status(gdev, &cycle), -EPROTO);
+	assert_non_null(strstr(ctnic_last_error(gdev), "does not start with 'cycle <n>'"));
+	ctnic_close(dev);
+	ctnic_close(gdev);
+	fake_stop(f);
+	fake_stop(g);
+}
+
+static void test_sim_calls_on_other_devices_are_not_supported(void **state)
+{
+	struct ctnic_dev *dev;
+	char err[CTNIC_ERR_LEN];
+	uint8_t frame[60] = { 0 };
+
+	(void)state;
+	assert_int_equal(ctnic_open(&dev, "model:", err, sizeof(err)), 0);
+	assert_int_equal(ctnic_sim_port_rx(dev, 0, frame, sizeof(frame), NULL), -ENOTSUP);
+	assert_non_null(strstr(ctnic_last_error(dev), "ctnic_sim_port_rx on model:"));
+	assert_non_null(strstr(ctnic_last_error(dev), "only sim: devices"));
+	assert_int_equal(ctnic_sim_run(dev, 1, NULL), -ENOTSUP);
+	assert_non_null(strstr(ctnic_last_error(dev), "ctnic_sim_run"));
+	assert_int_equal(ctnic_sim_status(dev, NULL), -ENOTSUP);
+	assert_non_null(strstr(ctnic_last_error(dev), "ctnic_sim_status"));
+	ctnic_close(dev);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -486,6 +628,11 @@ int main(void)
 		cmocka_unit_test(test_interrupt_lines_make_the_vector_fd_readable),
 		cmocka_unit_test(test_reset_is_one_request_and_the_registers_read_their_reset_values),
 		cmocka_unit_test(test_reset_refused_by_the_simulator_says_why),
+		cmocka_unit_test(test_sim_port_rx_sends_the_frame_and_returns_the_cycle_it_was_queued),
+		cmocka_unit_test(test_sim_port_rx_refuses_lengths_and_ports_the_card_cannot_take),
+		cmocka_unit_test(test_sim_run_and_status_return_the_cycle),
+		cmocka_unit_test(test_sim_calls_report_refusals_and_bad_answers),
+		cmocka_unit_test(test_sim_calls_on_other_devices_are_not_supported),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

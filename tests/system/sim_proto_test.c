@@ -113,6 +113,241 @@ static void test_usage(char *sim, const char *dir)
 	    "ctnic-sim with an input pcap it cannot read exits 1 before listening");
 }
 
+/* ---- protocol 3: FEED and RUN ---------------------------------------------------- */
+
+/* A frame fed in the v3 tests: what it was, on which port, between which cycles. */
+struct fed {
+	uint8_t frame[CTNIC_SIM_FEED_FRAME_MAX];
+	size_t len;
+	unsigned port;
+	unsigned long long queued, done; /* FEED's answer; STATUS after it */
+};
+
+/* A non-IPv4 frame (EtherType 0x88b5, local experimental): the card punts it as NON_IPV4. */
+static void make_frame(struct fed *f, unsigned port, size_t len, uint8_t seed)
+{
+	static const uint8_t hdr[14] = { 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x02, 0, 0, 0, 0, 1, 0x88, 0xb5 };
+
+	memcpy(f->frame, hdr, sizeof(hdr));
+	for (size_t i = sizeof(hdr); i < len; i++)
+		f->frame[i] = (uint8_t)(seed + i * 7);
+	f->len = len;
+	f->port = port;
+}
+
+/* "FEED <port> <hex of len bytes of frame>\n" into a new buffer (free it). */
+static char *feed_line(unsigned port, const uint8_t *frame, size_t len)
+{
+	char *l = malloc(32 + 2 * len), *p = l;
+
+	p += sprintf(p, "FEED %u ", port);
+	for (size_t i = 0; i < len; i++)
+		p += sprintf(p, "%02x", frame[i]);
+	strcpy(p, "\n");
+	return l;
+}
+
+/* The value of "<key> <n>" in an answer; -1 when absent. */
+static long long field(const char *ans, const char *key)
+{
+	const char *p = strstr(ans, key);
+
+	return p ? strtoll(p + strlen(key), NULL, 10) : -1;
+}
+
+static long long reg(struct conn *c, unsigned off)
+{
+	char req[32], ans[64];
+
+	snprintf(req, sizeof(req), "R 0x%04x\n", off);
+	return ask(c, req, "OK 0x", ans, sizeof(ans)) ? strtoll(ans + 3, NULL, 16) : -1;
+}
+
+/* FEED and RUN against the real RTL; fed[] gets the two frames that went in. 1: all of it ran. */
+static int test_v3(const char *sock, const char *id, struct fed *fed)
+{
+	struct conn v;
+	char ans[512], req[64];
+	long long c0, c1;
+	int ok;
+
+	if (!tap(conn_open(&v, sock) == 0 && ask(&v, "HELLO 3\n", "OK ctnic-sim 3 mem ", NULL, 0),
+		 "HELLO 3 is served: protocol 3 (FEED, RUN)"))
+		return 0;
+
+	/* RUN: exactly N cycles. */
+	ok = ask(&v, "STATUS\n", "OK cycle ", ans, sizeof(ans));
+	c0 = field(ans, "cycle ");
+	ok = ok && ask(&v, "RUN 12345\n", "OK cycle ", ans, sizeof(ans));
+	c1 = field(ans, "cycle ");
+	tap(ok && c0 >= 0 && c1 == c0 + 12345, "RUN 12345 answers the cycle 12345 on (%lld -> %lld)", c0, c1);
+	ok = ask(&v, "RUN 0\n", "OK cycle ", ans, sizeof(ans)) && field(ans, "cycle ") == c1 &&
+	     ask(&v, "RUN 0x10\n", "OK cycle ", ans, sizeof(ans)) && field(ans, "cycle ") == c1 + 16 &&
+	     ask(&v, "STATUS\n", "OK cycle ", ans, sizeof(ans)) && field(ans, "cycle ") == c1 + 16;
+	tap(ok, "RUN 0 runs none, RUN 0x10 sixteen, and an idle card's STATUS then stays at that cycle");
+	snprintf(req, sizeof(req), "RUN %llu\n", CTNIC_SIM_RUN_MAX_CYCLES + 1);
+	tap(ask(&v, req, "ERR " CTNIC_SIM_ERR_RANGE " ", ans, sizeof(ans)) && strstr(ans, "at most 4294967296"),
+	    "RUN of 2^32+1 cycles is refused with code range, naming the bound");
+	tap(ask(&v, "RUN\n", "ERR " CTNIC_SIM_ERR_SYNTAX " ", NULL, 0) &&
+		    ask(&v, "RUN 1 2\n", "ERR " CTNIC_SIM_ERR_SYNTAX " ", NULL, 0) &&
+		    ask(&v, "RUN -1\n", "ERR " CTNIC_SIM_ERR_SYNTAX " ", NULL, 0) &&
+		    ask(&v, "RUN 12x\n", "ERR " CTNIC_SIM_ERR_SYNTAX " ", NULL, 0) &&
+		    ask(&v, "RUN 18446744073709551616\n", "ERR " CTNIC_SIM_ERR_SYNTAX " ", NULL, 0) &&
+		    ask(&v, "STATUS\n", "OK cycle ", ans, sizeof(ans)) && field(ans, "cycle ") == c1 + 16,
+	    "RUN without a number, with two, negative, malformed or past 64 bits: code syntax, no cycle run");
+
+	/* FEED's bad forms: each refused, nothing queued. */
+	struct fed bad;
+	make_frame(&bad, 0, 60, 1);
+	char *good = feed_line(0, bad.frame, bad.len), *l;
+	int bads = 0;
+	const char *forms[][2] = {
+		{ "FEED\n", CTNIC_SIM_ERR_SYNTAX }, { "FEED 0\n", CTNIC_SIM_ERR_SYNTAX },
+		{ "FEED 0 0011 22\n", CTNIC_SIM_ERR_SYNTAX }, { "FEED x 00112233445566778899aabbccdd\n", CTNIC_SIM_ERR_SYNTAX },
+		{ "FEED -1 00112233445566778899aabbccdd\n", CTNIC_SIM_ERR_SYNTAX },
+		{ "FEED 0 00112233445566778899aabbccd\n", CTNIC_SIM_ERR_SYNTAX },   /* odd */
+		{ "FEED 0 00112233445566778899aabbccgg\n", CTNIC_SIM_ERR_SYNTAX },  /* not hex */
+		{ "FEED 0 0x112233445566778899aabbccdd\n", CTNIC_SIM_ERR_SYNTAX },  /* 0x is no hex byte */
+		{ "FEED 0 00112233445566778899aabbcc\n", CTNIC_SIM_ERR_RANGE },     /* 13 bytes */
+	};
+	for (size_t i = 0; i < sizeof(forms) / sizeof(forms[0]); i++) {
+		char w[32];
+		snprintf(w, sizeof(w), "ERR %s ", forms[i][1]);
+		bads += ask(&v, forms[i][0], w, NULL, 0);
+	}
+	tap(bads == (int)(sizeof(forms) / sizeof(forms[0])),
+	    "FEED without port or frame, with extra words, a bad port number, odd or non-hex digits: code syntax; 13 bytes: code range");
+	good[5] = '2'; /* port 2: the card has 0..1 */
+	ok = ask(&v, good, "ERR " CTNIC_SIM_ERR_RANGE " ", ans, sizeof(ans)) && strstr(ans, "port 2");
+	free(good);
+	l = malloc(32 + 2 * (CTNIC_SIM_FEED_FRAME_MAX + 1));
+	strcpy(l, "FEED 0 ");
+	memset(l + 7, 'a', 2 * (CTNIC_SIM_FEED_FRAME_MAX + 1));
+	strcpy(l + 7 + 2 * (CTNIC_SIM_FEED_FRAME_MAX + 1), "\n");
+	ok = ok && ask(&v, l, "ERR " CTNIC_SIM_ERR_RANGE " ", ans, sizeof(ans)) && strstr(ans, "9217 bytes");
+	free(l);
+	ok = ok && ask(&v, "STATUS\n", "OK cycle ", ans, sizeof(ans)) && strstr(ans, " inputs 0 ");
+	tap(ok, "FEED on port 2 and of a 9217-byte frame: code range, naming what is wrong; nothing queued");
+
+	/* A line longer than any FEED: one ERR long, the connection stays usable; others keep 256. */
+	size_t huge = CTNIC_SIM_FEED_LINE_MAX + 100;
+	l = malloc(huge + 1);
+	memcpy(l, "FEED 0 ", 7);
+	memset(l + 7, 'b', huge - 7);
+	l[huge - 1] = '\n';
+	ok = conn_send(&v, l, huge) == 0 && conn_line(&v, ans, sizeof(ans)) == 0 &&
+	     !strncmp(ans, "ERR " CTNIC_SIM_ERR_LONG " ", 9);
+	ok = ok && ask(&v, "R 0\n", id, NULL, 0);
+	memset(l, ' ', 300);
+	memcpy(l, "STATUS", 6);
+	l[300] = '\n';
+	ok = ok && conn_send(&v, l, 301) == 0 && conn_line(&v, ans, sizeof(ans)) == 0 &&
+	     !strncmp(ans, "ERR " CTNIC_SIM_ERR_LONG " ", 9) && ask(&v, "R 0\n", id, NULL, 0);
+	free(l);
+	tap(ok, "a FEED line past %d bytes gets ERR long and the next request its answer; a 300-byte STATUS line is still too long",
+	    CTNIC_SIM_FEED_LINE_MAX);
+
+	/* A frame fed while the ports are off waits on the MAC side, as --in frames do. */
+	make_frame(&fed[0], 1, 60, 0x40);
+	l = feed_line(1, fed[0].frame, fed[0].len);
+	ok = ask(&v, l, "OK cycle ", ans, sizeof(ans));
+	free(l);
+	fed[0].queued = (unsigned long long)field(ans, "cycle ");
+	ok = ok && ask(&v, "STATUS\n", "OK cycle ", ans, sizeof(ans)) && strstr(ans, " inputs 1 busy 0 rx_enable 0");
+	tap(ok, "FEED 1 answers OK cycle at once; with CTRL.ENABLE 0 the frame waits (inputs 1)");
+
+	/* Ports on: the frame goes in on port 1 and is punted; the next request waits for it. */
+	snprintf(req, sizeof(req), "W 0x%04x 1\n", CTNIC_REG_CTRL);
+	ok = ask(&v, req, "OK", NULL, 0) && ask(&v, "STATUS\n", "OK cycle ", ans, sizeof(ans)) &&
+	     strstr(ans, " inputs 0 busy 0 rx_enable 1");
+	fed[0].done = (unsigned long long)field(ans, "cycle ");
+	long long rx0 = reg(&v, CTNIC_REG_CNT_PORT_RX_PKTS_LO(0)), rx1 = reg(&v, CTNIC_REG_CNT_PORT_RX_PKTS_LO(1));
+	long long host = reg(&v, CTNIC_REG_CNT_PORT_TX_PKTS_LO(2)), punt = reg(&v, CTNIC_REG_CNT_PUNT_LO(CTNIC_PUNT_NON_IPV4));
+	tap(ok && rx0 == 0 && rx1 == 1 && host == 1 && punt == 1,
+	    "once the ports are on, the fed frame is received on port 1 (rx %lld/%lld) and punted NON_IPV4 (%lld, %lld)",
+	    rx0, rx1, host, punt);
+
+	/* FEED and STATUS in one write: STATUS is served only once the frame went through. */
+	make_frame(&fed[1], 0, CTNIC_SIM_FEED_FRAME_MAX, 0x90);
+	l = feed_line(0, fed[1].frame, fed[1].len);
+	size_t ll = strlen(l);
+	l = realloc(l, ll + 8);
+	strcpy(l + ll, "STATUS\n");
+	ok = conn_send(&v, l, strlen(l)) == 0 && conn_line(&v, ans, sizeof(ans)) == 0 && !strncmp(ans, "OK cycle ", 9);
+	free(l);
+	fed[1].queued = (unsigned long long)field(ans, "cycle ");
+	ok = ok && conn_line(&v, ans, sizeof(ans)) == 0 && !strncmp(ans, "OK cycle ", 9) &&
+	     strstr(ans, " inputs 0 busy 0 ");
+	fed[1].done = (unsigned long long)field(ans, "cycle ");
+	long long rxb0 = reg(&v, CTNIC_REG_CNT_PORT_RX_BYTES_LO(0));
+	/* 144 beats go in one per clock at best. */
+	tap(ok && fed[1].done >= fed[1].queued + CTNIC_SIM_FEED_FRAME_MAX / 64 && rxb0 == CTNIC_SIM_FEED_FRAME_MAX,
+	    "FEED of a 9216-byte frame then STATUS in one write: STATUS waits until it went through (cycle %llu -> %llu, port 0 rx bytes %lld)",
+	    fed[1].queued, fed[1].done, rxb0);
+	close(v.fd);
+	return 1;
+}
+
+/* The records of a nanosecond pcap: calls fn(ts_ns, data, len) for each; the count, or -1. */
+static int pcap_each(const char *path, void (*fn)(void *, uint64_t, const uint8_t *, size_t), void *arg)
+{
+	FILE *f = fopen(path, "rb");
+	uint8_t gh[24], rh[16];
+	static uint8_t data[65536];
+	int n = 0;
+
+	if (!f || fread(gh, 1, sizeof(gh), f) != sizeof(gh)) {
+		if (f)
+			fclose(f);
+		return -1;
+	}
+	while (fread(rh, 1, sizeof(rh), f) == sizeof(rh)) {
+		uint32_t w[4];
+
+		memcpy(w, rh, sizeof(w));
+		if (w[2] > sizeof(data) || fread(data, 1, w[2], f) != w[2])
+			break;
+		if (fn)
+			fn(arg, (uint64_t)w[0] * 1000000000u + w[1], data, w[2]);
+		n++;
+	}
+	fclose(f);
+	return n;
+}
+
+struct punt_check {
+	const struct fed *fed;
+	int seen, good;
+};
+
+static void check_punt(void *arg, uint64_t ns, const uint8_t *d, size_t len)
+{
+	struct punt_check *pc = arg;
+	const struct fed *f = &pc->fed[pc->seen++];
+	uint64_t cycle = ns / 4;
+
+	if (pc->seen > 2)
+		return;
+	/* 16-byte descriptor: length, reason, ingress port; then the frame as fed. */
+	int ok = len == 16 + f->len && (d[0] | d[1] << 8) == (int)f->len && d[2] == CTNIC_PUNT_NON_IPV4 &&
+		 d[3] == f->port && !memcmp(d + 16, f->frame, f->len) && cycle > f->queued && cycle <= f->done;
+	if (!ok)
+		tap_diag("punt %d: %zu bytes, reason %u, port %u, cycle %llu (fed %llu, done %llu)", pc->seen, len,
+			 len > 3 ? d[2] : 0, len > 3 ? d[3] : 0, (unsigned long long)cycle, f->queued, f->done);
+	pc->good += ok;
+}
+
+static void check_fed_pcaps(const char *punts, const char *out0, const char *out1, const struct fed *fed)
+{
+	struct punt_check pc = { fed, 0, 0 };
+	int n = pcap_each(punts, check_punt, &pc);
+
+	tap(n == 2 && pc.good == 2,
+	    "--host-desc holds the two fed frames byte for byte, with their ingress port, between FEED and the STATUS after it");
+	tap(pcap_each(out0, NULL, NULL) == 0 && pcap_each(out1, NULL, NULL) == 0,
+	    "nothing left by a network port (--out pcaps empty): a punted frame goes only to the host");
+}
+
 int main(int argc, char **argv)
 {
 	char sock[128], mem[128], logf[128], ans[512], want[64];
@@ -132,7 +367,14 @@ int main(int argc, char **argv)
 	test_usage(argv[1], dir);
 	snprintf(sock, sizeof(sock), "%s/sim.sock", dir);
 	snprintf(logf, sizeof(logf), "%s/sim.log", dir);
-	char *sim_argv[] = { argv[1], "--socket", sock, "--host-mem-size", "65536", NULL };
+	char punts[160], out0[160], out1[160], o0[170], o1[170];
+	snprintf(punts, sizeof(punts), "%s/punt-desc.pcap", dir);
+	snprintf(out0, sizeof(out0), "%s/out0.pcap", dir);
+	snprintf(out1, sizeof(out1), "%s/out1.pcap", dir);
+	snprintf(o0, sizeof(o0), "0=%s", out0);
+	snprintf(o1, sizeof(o1), "1=%s", out1);
+	char *sim_argv[] = { argv[1], "--socket", sock, "--host-mem-size", "65536", "--host-desc", punts,
+			     "--out", o0, "--out", o1, NULL };
 	sim = th_spawn(sim_argv, logf);
 	if (!tap(th_wait_path(sock, sim, 30000) == 0 && conn_open(&a, sock) == 0, "ctnic-sim accepts a client")) {
 		th_diag_file(logf);
@@ -141,9 +383,9 @@ int main(int argc, char **argv)
 	}
 
 	tap(ask(&a, "R 0\n", "ERR " CTNIC_SIM_ERR_HELLO " ", NULL, 0), "a request before HELLO is refused with code hello");
-	tap(ask(&a, "HELLO 3\n", "ERR " CTNIC_SIM_ERR_VERSION " ", NULL, 0) &&
+	tap(ask(&a, "HELLO 4\n", "ERR " CTNIC_SIM_ERR_VERSION " ", NULL, 0) &&
 		    ask(&a, "HELLO 0\n", "ERR " CTNIC_SIM_ERR_VERSION " ", NULL, 0),
-	    "HELLO of a version outside 1..2 is refused with code version");
+	    "HELLO of a version outside 1..3 is refused with code version");
 	ok = ask(&a, "HELLO 1\n", "OK ctnic-sim 1 mem ", ans, sizeof(ans)) &&
 	     sscanf(ans, "OK ctnic-sim 1 mem %127s %llu", mem, &size) == 2;
 	tap(ok && size == 65536 && stat(mem, &st) == 0 && (unsigned long long)st.st_size == size,
@@ -181,6 +423,9 @@ int main(int argc, char **argv)
 
 	tap(ask(&a, "STATUS\n", "OK cycle ", ans, sizeof(ans)) && strstr(ans, " inputs 0 busy 0 rx_enable 0"),
 	    "STATUS says the cycle, no inputs, idle, ports off");
+	tap(ask(&a, "RUN 10\n", "ERR " CTNIC_SIM_ERR_SYNTAX " ", NULL, 0) &&
+		    ask(&a, "FEED 0 ffffffffffff0200000000018806\n", "ERR " CTNIC_SIM_ERR_SYNTAX " ", NULL, 0),
+	    "RUN and FEED on a connection that said HELLO 1 are refused with code syntax (they are protocol 3)");
 
 	/* A second client, and a third that leaves in the middle of a line. */
 	ok = conn_open(&b, sock) == 0 && ask(&b, "HELLO 1\n", "OK ctnic-sim 1", NULL, 0) &&
@@ -267,9 +512,14 @@ int main(int argc, char **argv)
 	tap(ask(&a, "R 0\n", want, NULL, 0), "after them the simulator still reads the RTL's id");
 	close(a.fd);
 
+	struct fed fed[2];
+	int v3 = test_v3(sock, want, fed);
+
 	kill(sim, SIGTERM);
 	int stt = th_wait(sim, 20000);
 	tap(stt >= 0 && WIFEXITED(stt) && WEXITSTATUS(stt) == 0, "ctnic-sim exits 0 on SIGTERM");
+	if (v3)
+		check_fed_pcaps(punts, out0, out1, fed);
 	tap(access(sock, F_OK) != 0 && access(mem, F_OK) != 0, "ctnic-sim removes its socket and host memory file");
 	th_cleanup();
 	return tap_done();
