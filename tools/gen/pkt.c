@@ -1,4 +1,4 @@
-/* Ethernet/IPv4/TCP frame building: see pkt.h. */
+/* Ethernet/IPv4/TCP and UDP frame building: see pkt.h. */
 #include "pkt.h"
 
 #include <arpa/inet.h>
@@ -36,33 +36,53 @@ uint16_t ctnic_csum_fold(uint32_t sum)
 	return (uint16_t)sum;
 }
 
+/* Ethernet and IPv4 headers (DF set, as Linux sends TCP and UDP) before an
+ * L4 part of l4_len bytes; returns where the L4 part starts. */
+static uint8_t *eth_ipv4(uint8_t *buf, const uint8_t dst_mac[6], const uint8_t src_mac[6],
+			 uint32_t saddr, uint32_t daddr, uint16_t ip_id, uint8_t ttl,
+			 uint8_t proto, size_t l4_len)
+{
+	uint8_t *ip = buf + 14;
+
+	memset(buf, 0, 14 + 20 + l4_len);
+	memcpy(buf, dst_mac, 6);
+	memcpy(buf + 6, src_mac, 6);
+	put16(buf + 12, 0x0800);
+
+	ip[0] = 0x45;
+	put16(ip + 2, (uint16_t)(20 + l4_len));
+	put16(ip + 4, ip_id);
+	put16(ip + 6, 0x4000);
+	ip[8] = ttl;
+	ip[9] = proto;
+	put32(ip + 12, saddr);
+	put32(ip + 16, daddr);
+	put16(ip + 10, (uint16_t)~ctnic_csum_fold(ctnic_csum_add(0, ip, 20)));
+	return ip + 20;
+}
+
+/* The L4 checksum over the pseudo header and the L4 part (not inverted). */
+static uint16_t l4_sum(const uint8_t *buf, const uint8_t *l4, size_t l4_len)
+{
+	const uint8_t *ip = buf + 14;
+	uint8_t pseudo[12];
+
+	memcpy(pseudo, ip + 12, 8);
+	pseudo[8] = 0;
+	pseudo[9] = ip[9];
+	put16(pseudo + 10, (uint16_t)l4_len);
+	return ctnic_csum_fold(ctnic_csum_add(ctnic_csum_add(0, pseudo, sizeof(pseudo)), l4, l4_len));
+}
+
 size_t ctnic_tcp_frame_build(const struct ctnic_tcp_frame *f, uint8_t *buf)
 {
 	size_t opt_len = f->mss ? 4 : 0;
 	size_t tcp_len = 20 + opt_len + f->payload_len;
-	size_t ip_len = 20 + tcp_len;
-	uint8_t *ip = buf + 14, *tcp = ip + 20;
-	uint8_t pseudo[12];
-	uint32_t sum;
+	uint8_t *tcp;
 
-	if (14 + ip_len > CTNIC_PKT_MAX)
+	if (14 + 20 + tcp_len > CTNIC_PKT_MAX)
 		return 0;
-	memset(buf, 0, 14 + ip_len);
-
-	memcpy(buf, f->dst_mac, 6);
-	memcpy(buf + 6, f->src_mac, 6);
-	put16(buf + 12, 0x0800);
-
-	ip[0] = 0x45;
-	put16(ip + 2, (uint16_t)ip_len);
-	put16(ip + 4, f->ip_id);
-	put16(ip + 6, 0x4000);          /* DF, as Linux sends TCP */
-	ip[8] = f->ttl;
-	ip[9] = 6;
-	put32(ip + 12, f->saddr);
-	put32(ip + 16, f->daddr);
-	put16(ip + 10, (uint16_t)~ctnic_csum_fold(ctnic_csum_add(0, ip, 20)));
-
+	tcp = eth_ipv4(buf, f->dst_mac, f->src_mac, f->saddr, f->daddr, f->ip_id, f->ttl, 6, tcp_len);
 	put16(tcp, f->sport);
 	put16(tcp + 2, f->dport);
 	put32(tcp + 4, f->seq);
@@ -77,15 +97,27 @@ size_t ctnic_tcp_frame_build(const struct ctnic_tcp_frame *f, uint8_t *buf)
 	}
 	if (f->payload_len)
 		memcpy(tcp + 20 + opt_len, f->payload, f->payload_len);
+	put16(tcp + 16, (uint16_t)~l4_sum(buf, tcp, tcp_len));
+	return 14 + 20 + tcp_len;
+}
 
-	memcpy(pseudo, ip + 12, 8);
-	pseudo[8] = 0;
-	pseudo[9] = 6;
-	put16(pseudo + 10, (uint16_t)tcp_len);
-	sum = ctnic_csum_add(0, pseudo, sizeof(pseudo));
-	sum = ctnic_csum_add(sum, tcp, tcp_len);
-	put16(tcp + 16, (uint16_t)~ctnic_csum_fold(sum));
-	return 14 + ip_len;
+size_t ctnic_udp_frame_build(const struct ctnic_udp_frame *f, uint8_t *buf)
+{
+	size_t udp_len = 8 + f->payload_len;
+	uint8_t *udp;
+	uint16_t sum;
+
+	if (14 + 20 + udp_len > CTNIC_PKT_MAX)
+		return 0;
+	udp = eth_ipv4(buf, f->dst_mac, f->src_mac, f->saddr, f->daddr, f->ip_id, f->ttl, 17, udp_len);
+	put16(udp, f->sport);
+	put16(udp + 2, f->dport);
+	put16(udp + 4, (uint16_t)udp_len);
+	if (f->payload_len)
+		memcpy(udp + 8, f->payload, f->payload_len);
+	sum = (uint16_t)~l4_sum(buf, udp, udp_len);
+	put16(udp + 6, sum ? sum : 0xffff); /* RFC 768: zero means "no checksum" */
+	return 14 + 20 + udp_len;
 }
 
 int ctnic_parse_mac(const char *s, uint8_t mac[6])

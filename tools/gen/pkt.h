@@ -1,8 +1,9 @@
-/* Ethernet/IPv4/TCP frame building for the traffic generators.
+/* Ethernet/IPv4/TCP and UDP frame building for the traffic generators.
  *
  * Addresses and ports are in host byte order here; the builder writes them
  * in network order and fills in the IPv4 header checksum (RFC 791) and the
- * TCP checksum over the pseudo header (RFC 793 section 3.1).
+ * TCP or UDP checksum over the pseudo header (RFC 793 section 3.1, RFC 768;
+ * a UDP checksum that computes to zero is sent as 0xFFFF).
  */
 #ifndef CTNIC_GEN_PKT_H
 #define CTNIC_GEN_PKT_H
@@ -34,9 +35,21 @@ struct ctnic_tcp_frame {
 	size_t   payload_len;
 };
 
-/* Writes the frame into buf (CTNIC_PKT_MAX bytes). Returns its length, or 0
+struct ctnic_udp_frame {
+	uint8_t  dst_mac[6];
+	uint8_t  src_mac[6];
+	uint32_t saddr, daddr;
+	uint16_t sport, dport;
+	uint16_t ip_id;
+	uint8_t  ttl;
+	const uint8_t *payload;
+	size_t   payload_len;
+};
+
+/* Write the frame into buf (CTNIC_PKT_MAX bytes). Return its length, or 0
  * when the payload does not fit. */
 size_t ctnic_tcp_frame_build(const struct ctnic_tcp_frame *f, uint8_t *buf);
+size_t ctnic_udp_frame_build(const struct ctnic_udp_frame *f, uint8_t *buf);
 
 /* The Internet checksum (RFC 1071) of len bytes, folded, not inverted,
  * starting from sum. */

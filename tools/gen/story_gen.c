@@ -16,7 +16,11 @@
  * out of each port: every packet translated (the late FIN and its ACK
  * included), TTL decremented, MACs rewritten. docs/linux-oracle.md lists the
  * packets.
+ *
+ * --scenario churn writes thousands of connections instead (churn.h).
  */
+#include "churn.h"
+#include "pcapw.h"
 #include "pkt.h"
 
 #include <arpa/inet.h>
@@ -26,8 +30,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
-enum scenario { SC_DNAT, SC_SNAT, SC_REDIRECT };
+#define PROG "ctnic-story-gen"
+
+enum scenario { SC_DNAT, SC_SNAT, SC_REDIRECT, SC_CHURN };
 
 struct endpoint {
 	uint32_t addr;
@@ -47,6 +54,8 @@ struct config {
 	uint8_t client_mac[6], server_mac[6];
 	const char *out[2], *expect[2];
 	int list;
+	struct ctnic_churn_opts churn;  /* --scenario churn */
+	int have_seed;
 };
 
 /* One step of the story. from_client: sent by the client (on port 0),
@@ -90,7 +99,7 @@ static const struct step STORY[] = {
 };
 #define STORY_LEN (sizeof(STORY) / sizeof(STORY[0]))
 
-static const char *const SCENARIO_NAMES[] = { "dnat", "snat", "redirect" };
+static const char *const SCENARIO_NAMES[] = { "dnat", "snat", "redirect", "churn" };
 
 /* The connection as the server sees it, after the gateway's translation
  * (what the iptables rules of docs/linux-oracle.md do): */
@@ -110,6 +119,8 @@ static void server_view(const struct config *cfg, struct endpoint *client,
 	case SC_REDIRECT:
 		*service = cfg->redirect;
 		break;
+	case SC_CHURN:          /* churn.c has its own addresses */
+		break;
 	}
 }
 
@@ -122,66 +133,9 @@ static void fmt_ep(char *buf, size_t n, struct endpoint e)
 	snprintf(buf, n, "%s:%u", s, e.port);
 }
 
-struct writer {
-	pcap_t *dead;
-	pcap_dumper_t *dump;
-};
-
-static int writer_open(struct writer *w, const char *path)
-{
-	if (!path)
-		return 0;
-	w->dead = pcap_open_dead(DLT_EN10MB, 65535);
-	if (!w->dead) {
-		fprintf(stderr, "ctnic-story-gen: pcap_open_dead failed\n");
-		return -1;
-	}
-	w->dump = pcap_dump_open(w->dead, path);
-	if (!w->dump) {
-		fprintf(stderr, "ctnic-story-gen: cannot write %s: %s\n", path,
-			pcap_geterr(w->dead));
-		pcap_close(w->dead);
-		w->dead = NULL;
-		return -1;
-	}
-	return 0;
-}
-
-static int writer_close(struct writer *w, const char *path)
-{
-	int rc = 0;
-
-	if (w->dump) {
-		if (pcap_dump_flush(w->dump) != 0) {
-			fprintf(stderr, "ctnic-story-gen: writing %s failed\n", path);
-			rc = -1;
-		}
-		pcap_dump_close(w->dump);
-	}
-	if (w->dead)
-		pcap_close(w->dead);
-	w->dump = NULL;
-	w->dead = NULL;
-	return rc;
-}
-
-static void writer_put(struct writer *w, double t, const uint8_t *frame, size_t len)
-{
-	struct pcap_pkthdr h;
-	long long us = (long long)(t * 1e6 + 0.5);
-
-	if (!w->dump)
-		return;
-	h.ts.tv_sec = us / 1000000;
-	h.ts.tv_usec = us % 1000000;
-	h.caplen = (bpf_u_int32)len;
-	h.len = (bpf_u_int32)len;
-	pcap_dump((u_char *)w->dump, &h, frame);
-}
-
 static int generate(const struct config *cfg)
 {
-	struct writer in[2], exp[2];
+	struct ctnic_pcapw in[2], exp[2];
 	struct endpoint sv_client, sv_service;
 	uint16_t ipid[2] = { CLIENT_IPID, SERVER_IPID };
 	int rc = -1, i;
@@ -191,8 +145,8 @@ static int generate(const struct config *cfg)
 	memset(exp, 0, sizeof(exp));
 	server_view(cfg, &sv_client, &sv_service);
 	for (i = 0; i < 2; i++)
-		if (writer_open(&in[i], cfg->out[i]) < 0 ||
-		    writer_open(&exp[i], cfg->expect[i]) < 0)
+		if (ctnic_pcapw_open(&in[i], cfg->out[i], 0, PROG) < 0 ||
+		    ctnic_pcapw_open(&exp[i], cfg->expect[i], 0, PROG) < 0)
 			goto fail;
 
 	for (k = 0; k < STORY_LEN; k++) {
@@ -204,6 +158,7 @@ static int generate(const struct config *cfg)
 		double t = cfg->start + s->t + (s->after_gap ? cfg->gap : 0);
 		struct endpoint src, dst, xsrc, xdst;
 		char a[32], b[32];
+		long long us;
 
 		/* Sent: on the client network as the client addresses it, on the
 		 * server network as the server sees it. Expected out of the
@@ -247,8 +202,9 @@ static int generate(const struct config *cfg)
 			fprintf(stderr, "ctnic-story-gen: frame too long\n");
 			goto fail;
 		}
-		writer_put(&in[side], t, frame, len);
-		writer_put(&exp[!side], t, xframe, xlen);
+		us = (long long)(t * 1e6 + 0.5);
+		ctnic_pcapw_put(&in[side], (uint64_t)(us / 1000000), (uint32_t)(us % 1000000) * 1000, frame, len);
+		ctnic_pcapw_put(&exp[!side], (uint64_t)(us / 1000000), (uint32_t)(us % 1000000) * 1000, xframe, xlen);
 		if (cfg->list) {
 			fmt_ep(a, sizeof(a), src);
 			fmt_ep(b, sizeof(b), dst);
@@ -261,9 +217,9 @@ static int generate(const struct config *cfg)
 fail:
 	/* A writer never opened holds NULLs, which close skips. */
 	for (i = 1; i >= 0; i--) {
-		if (writer_close(&exp[i], cfg->expect[i]) < 0)
+		if (ctnic_pcapw_close(&exp[i], PROG) < 0)
 			rc = -1;
-		if (writer_close(&in[i], cfg->out[i]) < 0)
+		if (ctnic_pcapw_close(&in[i], PROG) < 0)
 			rc = -1;
 	}
 	return rc;
@@ -287,7 +243,21 @@ static void usage(FILE *f)
 "  --start EPOCH            time of the first packet (1767225600)\n"
 "  --gw-mac0 MAC --gw-mac1 MAC      the gateway's ports (02:00:00:00:01:00, ..:01:01)\n"
 "  --client-mac MAC --server-mac MAC   (02:00:00:00:00:0a, 02:00:00:00:00:50)\n"
-"  --list                   print the packets\n");
+"  --list                   print the packets\n"
+"\n"
+"usage: ctnic-story-gen --scenario churn --conns N [--seed S] [--rounds R]\n"
+"                       --out0 FILE --out1 FILE [--expect0 FILE --expect1 FILE]\n"
+"                       [--conf FILE] [--kind KIND] [--list]\n"
+"N TCP and UDP connections opened, closed, reset, refused, left to time out\n"
+"and their client ports reused, in random order, in rounds 2 s apart (R\n"
+"rounds in which they open; default N/100, at least 10). --conf writes the\n"
+"gateway's configuration for ctnic-replay (its addresses, rules and the\n"
+"timeouts the plan counts on). Prints the plan's summary (churn.NAME =\n"
+"VALUE), the seed first (default: the time); --list also each connection.\n"
+"--kind: only connections of one kind:");
+	for (int k = 1; ctnic_churn_kind_name(k); k++)
+		fprintf(f, " %s", ctnic_churn_kind_name(k));
+	fprintf(f, "\n");
 }
 
 static int bad(const char *opt, const char *val)
@@ -316,6 +286,11 @@ static int parse_args(int argc, char **argv, struct config *cfg)
 		{ "expect0", required_argument, 0, 'e' },
 		{ "expect1", required_argument, 0, 'E' },
 		{ "list", no_argument, 0, 'l' },
+		{ "conns", required_argument, 0, 'N' },
+		{ "seed", required_argument, 0, 'x' },
+		{ "rounds", required_argument, 0, 'R' },
+		{ "conf", required_argument, 0, 'F' },
+		{ "kind", required_argument, 0, 'K' },
 		{ "help", no_argument, 0, 'h' },
 		{ 0, 0, 0, 0 }
 	};
@@ -338,10 +313,10 @@ static int parse_args(int argc, char **argv, struct config *cfg)
 	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
 		switch (c) {
 		case 's':
-			for (cfg->scenario = SC_DNAT; cfg->scenario <= SC_REDIRECT; cfg->scenario++)
+			for (cfg->scenario = SC_DNAT; cfg->scenario <= SC_CHURN; cfg->scenario++)
 				if (!strcmp(optarg, SCENARIO_NAMES[cfg->scenario]))
 					break;
-			if (cfg->scenario > SC_REDIRECT)
+			if (cfg->scenario > SC_CHURN)
 				return bad("scenario", optarg);
 			have_scenario = 1;
 			break;
@@ -395,6 +370,29 @@ static int parse_args(int argc, char **argv, struct config *cfg)
 		case 'e': cfg->expect[0] = optarg; break;
 		case 'E': cfg->expect[1] = optarg; break;
 		case 'l': cfg->list = 1; break;
+		case 'N':
+		case 'R': {
+			unsigned long v;
+
+			errno = 0;
+			v = strtoul(optarg, &end, 10);
+			if (errno || *end || end == optarg || v < 1 || v > 1000000)
+				return bad(c == 'N' ? "conns" : "rounds", optarg);
+			*(c == 'N' ? &cfg->churn.conns : &cfg->churn.rounds) = (unsigned)v;
+			break;
+		}
+		case 'x':
+			errno = 0;
+			cfg->churn.seed = strtoull(optarg, &end, 0);
+			if (errno || *end || end == optarg)
+				return bad("seed", optarg);
+			cfg->have_seed = 1;
+			break;
+		case 'F': cfg->churn.conf = optarg; break;
+		case 'K':
+			if (!(cfg->churn.kind = ctnic_churn_kind(optarg)))
+				return bad("kind", optarg);
+			break;
 		case 'h':
 			usage(stdout);
 			exit(0);
@@ -411,6 +409,19 @@ static int parse_args(int argc, char **argv, struct config *cfg)
 		usage(stderr);
 		return -1;
 	}
+	if ((cfg->scenario == SC_CHURN) != (cfg->churn.conns > 0)) {
+		fprintf(stderr, "ctnic-story-gen: --conns N goes with --scenario churn, and churn needs it\n");
+		return -1;
+	}
+	if (cfg->scenario == SC_CHURN) {
+		cfg->churn.out[0] = cfg->out[0];
+		cfg->churn.out[1] = cfg->out[1];
+		cfg->churn.expect[0] = cfg->expect[0];
+		cfg->churn.expect[1] = cfg->expect[1];
+		cfg->churn.list = cfg->list;
+		if (!cfg->have_seed)
+			cfg->churn.seed = (uint64_t)time(NULL);
+	}
 	return 0;
 }
 
@@ -420,5 +431,7 @@ int main(int argc, char **argv)
 
 	if (parse_args(argc, argv, &cfg) < 0)
 		return 2;
+	if (cfg.scenario == SC_CHURN)
+		return ctnic_churn_generate(&cfg.churn) < 0 ? 1 : 0;
 	return generate(&cfg) < 0 ? 1 : 0;
 }

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # ctnic-story-gen: the story's packets, addresses, checksums and timing, read
-# back with tcpdump (libpcap). TAP on stdout.
+# back with tcpdump (libpcap); the churn scenario's files against its own
+# summary. TAP on stdout.
 set -uo pipefail
 cd "$(dirname "$0")/../.."
 B=${CTNIC_BUILD:-build/san}
@@ -70,3 +71,50 @@ check "story_gen_rejects_unknown_scenario" \
   exits_2 "$GEN" --scenario bogus --out0 "$w/x0" --out1 "$w/x1"
 check "story_gen_rejects_bad_address" \
   exits_2 "$GEN" --scenario dnat --dnat 203.0.113.999:80 --out0 "$w/x0"
+check "story_gen_rejects_conns_without_churn" \
+  exits_2 "$GEN" --scenario dnat --conns 10 --out0 "$w/x0"
+check "story_gen_rejects_churn_without_conns" \
+  exits_2 "$GEN" --scenario churn --out0 "$w/x0"
+check "story_gen_rejects_unknown_churn_kind" \
+  exits_2 "$GEN" --scenario churn --conns 10 --kind bogus --out0 "$w/x0"
+
+# ---- --scenario churn (tests/churn replays it)
+churn() { "$GEN" --scenario churn --conns 300 --out0 "$1-0.pcap" --out1 "$1-1.pcap" --expect0 "$1-x0.pcap" --expect1 "$1-x1.pcap" "${@:2}"; }
+churn "$w/c1" --seed 5 --conf "$w/c1.conf" >"$w/c1.sum"
+churn "$w/c2" --seed 5 >/dev/null
+churn "$w/c3" --seed 6 >/dev/null
+csum() { sed -n "s/^churn\.$1 = //p" "$w/c1.sum"; }
+count() { tcpdump -nn -r "$1" 2>/dev/null | wc -l; }
+check "churn_same_seed_same_bytes_other_seed_other_bytes" \
+  eval 'cmp -s "$w/c1-0.pcap" "$w/c2-0.pcap" && cmp -s "$w/c1-1.pcap" "$w/c2-1.pcap" && ! cmp -s "$w/c1-0.pcap" "$w/c3-0.pcap"'
+# The files hold what the summary says: each side's frames (and the closing frame on port 0),
+# and the expected outputs the same frames on the other side.
+churn_counts() {
+  [ "$(csum connections)" = 300 ] &&
+    [ "$(count "$w/c1-0.pcap")" = $(($(csum frames0) + 1)) ] && [ "$(count "$w/c1-1.pcap")" = "$(csum frames1)" ] &&
+    [ "$(count "$w/c1-x1.pcap")" = "$(csum frames0)" ] && [ "$(count "$w/c1-x0.pcap")" = "$(csum frames1)" ] &&
+    [ $(($(csum expired) + $(csum reopened) + $(csum ended_at_once))) = 300 ]
+}
+check "churn_files_hold_what_the_summary_counts" churn_counts
+# Every checksum right, but the closing frame's IPv4 header checksum (the card drops it; its TCP one is right).
+churn_checksums() {
+  local all good bad
+  all=$(for f in "$w"/c1-*.pcap; do tcpdump -nn -vv -r "$f" 2>/dev/null; done)
+  good=$(grep -cE 'cksum 0x[0-9a-f]+ \(correct\)|udp sum ok' <<<"$all")
+  bad=$(grep -ciE 'incorrect|bad cksum|bad udp cksum' <<<"$all")
+  [ "$good" = $((2 * $(csum frames0) + 2 * $(csum frames1) + 1)) ] && [ "$bad" = 1 ]
+}
+check "churn_checksums_correct_but_the_closing_frame's" churn_checksums
+# A round's frames lie within its first millisecond (one device tick), rounds 2 s apart.
+churn_rounds() {
+  tcpdump -nn -tt -r "$w/c1-0.pcap" 2>/dev/null | awk '{ split($1, t, "."); if ((t[1] - 1767225600) % 2 || t[2] + 0 >= 1000) bad++ } END { exit bad > 0 }' &&
+    tcpdump -nn -tt -r "$w/c1-1.pcap" 2>/dev/null | awk '{ split($1, t, "."); if ((t[1] - 1767225600) % 2 || t[2] + 0 >= 1000) bad++ } END { exit bad > 0 }'
+}
+check "churn_each_round_lies_within_one_millisecond" churn_rounds
+# The server network's side is written to the translated tuple: from the DNAT targets to the SNAT address.
+churn_server_side() {
+  [ -z "$(tcpdump -nn -r "$w/c1-1.pcap" 'not ((src host 203.0.113.5 or src host 203.0.113.53) and dst host 203.0.113.1)' 2>/dev/null)" ] &&
+    grep -q -- '-j SNAT --to-source 203.0.113.1$' "$w/c1.conf" && grep -q '^nf_conntrack_tcp_timeout_time_wait = 4$' "$w/c1.conf"
+}
+check "churn_server_side_answers_the_translated_tuple" churn_server_side
+echo "1..$n"
