@@ -41,6 +41,16 @@ struct ctnicd_conn {
 
 #define CTNICD_CONNX_TTL_KEEP 0x01u /* a static flow with ttl=keep: the card leaves TTL as it is */
 
+/*
+ * A UDP connection not answered yet: the card punts its reply direction, so
+ * the daemon sees the first answer and moves the flow to the stream class
+ * (the card alone would age a live stream by the unreplied timeout).
+ */
+static inline bool ctnicd_conn_awaits_reply(const struct ctnicd_conn *cn)
+{
+	return cn->orig.proto == 17 && !(cn->flags & (CTNICD_CONN_REPLIED | CTNICD_CONN_STATIC));
+}
+
 struct ctnicd_conns {
 	struct ctnicd_conn *c;
 	uint32_t cap;                /* records (nf_conntrack_max, at most the card's flows) */

@@ -143,7 +143,9 @@ static void record_of(const struct ctnicd_core *c, uint32_t id, const struct ctn
 
 		f->dir[d] = (struct ctnic_flow_dir){
 			.saddr = out.saddr, .daddr = out.daddr, .sport = out.sport, .dport = out.dport,
-			.action = local || (cn->flags & CTNICD_CONN_TO_HOST) ? CTNIC_ACTION_HOST : CTNIC_ACTION_FORWARD,
+			.action = local || (cn->flags & CTNICD_CONN_TO_HOST) || (d && ctnicd_conn_awaits_reply(cn))
+					  ? CTNIC_ACTION_HOST
+					  : CTNIC_ACTION_FORWARD,
 			.ttl_dec = !(cn->xflags & CTNICD_CONNX_TTL_KEEP), .nexthop = cn->nh[d],
 		};
 	}
@@ -392,9 +394,16 @@ static void known(struct ctnicd_core *c, uint32_t id, enum ctnic_dir dir, unsign
 	} else if (p->proto == 17) {
 		struct ctnic_udp_track u = { .seen_reply = (cn->flags & CTNICD_CONN_REPLIED) != 0 };
 
+		/*
+		 * The card punts an unreplied flow's reply direction (record_of), so the
+		 * first answer is seen here: the flow becomes a stream, and the record is
+		 * rewritten (update) with the stream class and both directions forwarded.
+		 * Later packets the card forwards, so the stream is assured at once, as a
+		 * flow read back from the card with the stream class is (readback.c).
+		 */
 		cn->tclass = (uint8_t)ctnic_udp_packet(&u, dir);
 		if (dir == CTNIC_DIR_REPLY)
-			cn->flags |= CTNICD_CONN_REPLIED;
+			cn->flags |= CTNICD_CONN_REPLIED | CTNICD_CONN_ASSURED;
 		else if (cn->flags & CTNICD_CONN_REPLIED)
 			cn->flags |= CTNICD_CONN_ASSURED;
 	} else if (dir == CTNIC_DIR_REPLY) {

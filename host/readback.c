@@ -53,7 +53,9 @@ static void restore_state(struct ctnicd_conn *cn, const struct ctnic_flow *f)
 		cn->xflags |= CTNICD_CONNX_TTL_KEEP;
 	for (int d = 0; d < 2; d++) {
 		cn->nh[d] = f->dir[d].nexthop;
-		if (f->dir[d].action == CTNIC_ACTION_HOST && !(cn->flags & CTNICD_CONN_TO_HOST))
+		/* An unanswered UDP flow's reply direction is punted for its answer, not local. */
+		if (f->dir[d].action == CTNIC_ACTION_HOST && !(cn->flags & CTNICD_CONN_TO_HOST) &&
+		    !(d && ctnicd_conn_awaits_reply(cn)))
 			cn->flags |= d ? CTNICD_CONN_LOCAL1 : CTNICD_CONN_LOCAL0;
 	}
 }

@@ -108,6 +108,62 @@ static void test_udp_and_icmp_echo_through_snat(void **state)
 	gw_close(&g);
 }
 
+static uint64_t punts(const struct gw *g)
+{
+	uint64_t n = 0;
+
+	for (unsigned r = 0; r < 16; r++)
+		n += g->core->st.punt[r];
+	return n;
+}
+
+/*
+ * An answered UDP flow is a stream in the card too: the card punts an
+ * unanswered flow's reply direction, so the daemon sees the first answer
+ * and rewrites the record with the stream class (a flow the card forwards
+ * both ways would otherwise age by nf_conntrack_udp_timeout, 30 s, and an
+ * answered stream idle between 30 and 120 s would be cut).
+ */
+static void test_udp_answer_makes_a_stream_in_the_card(void **state)
+{
+	const struct nat_case *k = &nat_cases[1];
+	uint8_t in[128], want[128];
+	struct ctnic_flow fl;
+	uint64_t p0;
+	struct gw g;
+
+	(void)state;
+	case_open(&g, k, "");
+	gw_rx(&g, 0, in, l4_frame(in, gw_mac_lan, gw_mac_client, CLIENT, SERVER, 64, 17, 7000, 53, 0));
+	gw_expect_one(&g, 1, want, l4_frame(want, gw_mac_router, gw_mac_wan, OUTSIDE, SERVER, 63, 17, 7000, 53, 0));
+	assert_int_equal(g.core->conns.used, 1);
+	assert_int_equal(ctnic_flow_read(g.dev, 0, &fl), 0);
+	assert_true(fl.valid);
+	assert_int_equal(fl.tclass, CTNIC_TC_UDP);
+	assert_int_equal(fl.dir[1].action, CTNIC_ACTION_HOST);
+	/* The answer: punted once, forwarded translated, and the record becomes a forwarded stream. */
+	p0 = punts(&g);
+	gw_rx(&g, 1, in, l4_frame(in, gw_mac_wan, gw_mac_router, SERVER, OUTSIDE, 64, 17, 53, 7000, 0));
+	gw_expect_one(&g, 0, want, l4_frame(want, gw_mac_client, gw_mac_lan, SERVER, CLIENT, 63, 17, 53, 7000, 0));
+	assert_int_equal(punts(&g), p0 + 1);
+	assert_int_equal(ctnic_flow_read(g.dev, 0, &fl), 0);
+	assert_int_equal(fl.tclass, CTNIC_TC_UDP_STREAM);
+	assert_int_equal(fl.dir[0].action, CTNIC_ACTION_FORWARD);
+	assert_int_equal(fl.dir[1].action, CTNIC_ACTION_FORWARD);
+	/* The next answer stays in the card. */
+	gw_rx(&g, 1, in, l4_frame(in, gw_mac_wan, gw_mac_router, SERVER, OUTSIDE, 64, 17, 53, 7000, 0));
+	gw_expect_one(&g, 0, want, l4_frame(want, gw_mac_client, gw_mac_lan, SERVER, CLIENT, 63, 17, 53, 7000, 0));
+	assert_int_equal(punts(&g), p0 + 1);
+	/* Idle past the unreplied timeout (30 s), not the stream's (120 s): still there. */
+	gw_advance(&g, 60);
+	assert_int_equal(g.core->conns.used, 1);
+	assert_int_equal(ctnic_flow_read(g.dev, 0, &fl), 0);
+	assert_true(fl.valid);
+	gw_advance(&g, 61);
+	assert_int_equal(g.core->conns.used, 0);
+	gw_close(&g);
+}
+
 /* A reload with a port the card lacks is refused and changes nothing; a good one applies new rules. */
 static void test_reload_refused_then_applied(void **state)
 {
@@ -143,6 +199,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_udp_and_icmp_echo_through_snat),
+		cmocka_unit_test(test_udp_answer_makes_a_stream_in_the_card),
 		cmocka_unit_test(test_reload_refused_then_applied),
 	};
 
