@@ -4,7 +4,7 @@
  *
  *   ctnic-replay --config FILE --in 0=a.pcap --in 1=b.pcap
  *                --out 0=a_out.pcap --out 1=b_out.pcap [--out host=h.pcap]
- *                [--in host=h_in.pcap] [--backend model|sim] [--conn]
+ *                [--in host=h_in.pcap] [--backend model|sim] [--conn] [--audit]
  *
  * The frames of every input are merged in timestamp order (ties: inputs in
  * the order given, then file order) and fed into the card's ports; what the
@@ -16,6 +16,16 @@
  * first input frame's time plus the ticks since). Nothing depends on the
  * machine's speed or the wall clock: the same inputs give the same output
  * bytes on every run.
+ *
+ * Two cards: the C reference model in-process (--backend model), or the RTL
+ * in a ctnic-sim process of its own (--backend sim, simcard.h): frames go in
+ * with ctnic_sim_port_rx, the tick stands still but for TICK_ADVANCE
+ * (TICK_PERIOD 0, as the model's), and after each step of the clock that
+ * reaches a connection's timeout the card's clock runs until its aging
+ * scanner has made two whole passes, so that the card itself retires what
+ * is due at that tick, as the model's scanner does at TICK_ADVANCE. What
+ * a port of the simulated card sends is stamped with the device time of the
+ * last frame fed plus the cycles since (4 ns each).
  *
  * With --serve PATH the card and the core stay after the replay and answer
  * ctnicctl on PATH (ctnicd's own control code) until SIGTERM or SIGINT:
@@ -39,7 +49,9 @@
 #include <unistd.h>
 
 #include "../ctnicctl/ctfmt.h"
+#include "aging.h"
 #include "ctlcmd.h"
+#include "ctnic_sim.h"
 #include "install.h"
 #include "simcard.h"
 
@@ -47,6 +59,7 @@
 #define HOST CTNICD_HOST_PORT        /* "host": the daemon's host stack (REDIRECT, own addresses) */
 #define SNAPLEN 65535
 #define NS 1000000000ull
+#define NS_PER_CYCLE 4u              /* the card's clock, 250 MHz */
 
 struct frame {
 	uint64_t ts;                 /* ns since the epoch */
@@ -64,10 +77,30 @@ struct output {
 	uint64_t frames;
 };
 
+/* A frame fed into the simulated card: its cycle, and the device time then. */
+struct mark {
+	uint64_t cycle, ns;
+};
+
+/* The card's last-seen of a connection as last read: a lower bound (hits only make it later). */
+struct card_seen {
+	uint32_t last_seen;
+	uint16_t gen;
+	bool known;
+};
+
 struct replay {
 	struct ctnic_dev *dev;
 	struct ctnicd_core *core;
 	struct output out[HOST + 1];
+	bool sim;                    /* --backend sim: ctnic-sim (simcard.h) */
+	struct simcard *simcard;
+	bool card_ages;              /* AGING_CTRL.ENABLE: the card retires idle flows itself */
+	struct card_seen *seen;      /* per connection id */
+	struct mark *marks;          /* per frame fed into the simulated card, in cycle order */
+	size_t nmarks, capmarks;
+	uint64_t pass_runs;          /* sim: clock steps that ran the aging scanner over the table */
+	uint32_t info_ports, info_flows;
 	uint64_t t0;                 /* ns of device tick `tick0` */
 	uint64_t tick0, tick;        /* device ticks: at the start, now */
 	uint64_t ns_per_tick;
@@ -79,7 +112,7 @@ struct replay {
 struct opts {
 	const char *config, *backend, *card, *sim_bin, *serve;
 	const char *in[HOST + 1], *out[HOST + 1];
-	bool conn, json, quiet;
+	bool conn, json, quiet, audit;
 	uint64_t seed;
 };
 
@@ -94,9 +127,12 @@ static void usage(FILE *f)
 		"                   from the gateway's own stack (a local proxy), as ctnicd's --tap gets them\n"
 		"  --out P=FILE     what leaves port P, an Ethernet pcap (nanosecond timestamps: the\n"
 		"                   device time each frame left); P=host: what went to the host stack\n"
-		"  --backend B      model (default: the C reference model in-process) or sim (ctnic-sim)\n"
+		"  --backend B      model (default: the C reference model in-process) or sim (the RTL in a\n"
+		"                   ctnic-sim process of its own: the same packets, slower)\n"
 		"  --card ARGS      the model card's parameters, e.g. flows=4096,buckets=1024 (docs/rings.md)\n"
 		"  --sim PATH       the ctnic-sim program (default: next to this build's)\n"
+		"  --audit          at the end, the daemon's table against the card's (ctnicctl audit):\n"
+		"                   each difference on stderr, and exit status 1 if there is one\n"
 		"  --seed N         the daemon's seed for NAT port choices (default 1)\n"
 		"  --conn           print the connection table at the end (conntrack -L lines)\n"
 		"  --serve PATH     then answer ctnicctl on the control socket PATH until SIGTERM/SIGINT\n"
@@ -251,22 +287,27 @@ static int output_close(struct output *o, bool keep)
 	return rc;
 }
 
-static void emit(struct replay *r, unsigned port, const uint8_t *frame, size_t len, uint64_t tick)
+/* One frame into an output, stamped with device time ns. */
+static void dump_at(struct output *o, const uint8_t *frame, size_t len, uint64_t ns)
 {
-	struct output *o = port <= HOST ? &r->out[port] : NULL;
 	struct pcap_pkthdr h;
-	uint64_t ns;
 
-	if (!o || !o->dump) {
-		r->unrouted++;
-		return;
-	}
-	ns = r->t0 + (tick - r->tick0) * r->ns_per_tick;
 	h.ts.tv_sec = (time_t)(ns / NS);
 	h.ts.tv_usec = (suseconds_t)(ns % NS); /* nanoseconds in a nanosecond pcap */
 	h.caplen = h.len = (bpf_u_int32)len;
 	pcap_dump((u_char *)o->dump, &h, frame);
 	o->frames++;
+}
+
+static void emit(struct replay *r, unsigned port, const uint8_t *frame, size_t len, uint64_t tick)
+{
+	struct output *o = port <= HOST ? &r->out[port] : NULL;
+
+	if (!o || !o->dump) {
+		r->unrouted++;
+		return;
+	}
+	dump_at(o, frame, len, r->t0 + (tick - r->tick0) * r->ns_per_tick);
 }
 
 static void on_port_tx(void *arg, unsigned port, const uint8_t *frame, size_t len, uint64_t tick)
@@ -318,24 +359,72 @@ static uint32_t span(struct replay *r)
 	return r->span;
 }
 
-/* The earliest tick at which a connection can expire: a scan of the records in use. */
-static uint64_t next_expiry(struct replay *r)
+/* Ticks from `from` to `to` (32 bits, as the card keeps last-seen). */
+static uint32_t age32(uint64_t to, uint32_t from)
+{
+	return (uint32_t)to - from;
+}
+
+/*
+ * The tick at which connection id can expire. A card that ages flows itself
+ * decides for the connections in it, by its last-seen, which is later than
+ * the daemon's when the card forwarded packets the daemon never saw: that
+ * one is read from the card (and kept: hits only make it later, until the
+ * id is installed anew with another generation). -1 when the card cannot
+ * be read.
+ */
+static int conn_due(struct replay *r, uint32_t id, uint64_t *due)
 {
 	struct ctnicd_core *c = r->core;
-	uint64_t next = UINT64_MAX;
+	const struct ctnicd_conn *cn = &c->conns.c[id];
+	struct card_seen *s = &r->seen[id];
+	uint32_t to = c->timeout[cn->tclass], last = cn->last_seen;
+	struct ctnic_flow f;
+
+	if (!r->card_ages || !(cn->flags & CTNICD_CONN_IN_CARD)) {
+		*due = c->now + ctnicd_conn_left(c, id);
+		return 0;
+	}
+	if (s->known && s->gen == cn->gen && age32(c->now, s->last_seen) < age32(c->now, last))
+		last = s->last_seen;
+	if (age32(c->now, last) >= to) {
+		/* due by what we know: what does the card say? */
+		if (ctnic_flow_read(c->dev, id, &f) < 0) {
+			fprintf(stderr, "ctnic-replay: reading flow %u at tick %" PRIu64 ": %s\n", id, r->tick,
+				ctnic_last_error(c->dev));
+			return -1;
+		}
+		if (!f.valid || f.generation != cn->gen) {
+			*due = c->now; /* retired: its expiry is on its way */
+			return 0;
+		}
+		*s = (struct card_seen){ .last_seen = f.last_seen, .gen = cn->gen, .known = true };
+		if (age32(c->now, f.last_seen) < age32(c->now, last))
+			last = f.last_seen;
+	}
+	*due = c->now + (age32(c->now, last) >= to ? 0 : to - age32(c->now, last));
+	return 0;
+}
+
+/* The earliest tick at which a connection can expire: a scan of the records in use. */
+static int next_expiry(struct replay *r, uint64_t *next)
+{
+	struct ctnicd_core *c = r->core;
 	uint32_t n = span(r);
 
+	*next = UINT64_MAX;
 	for (uint32_t id = 0; id < n; id++) {
 		const struct ctnicd_conn *cn = &c->conns.c[id];
+		uint64_t t;
 
-		if ((cn->flags & CTNICD_CONN_USED) && !(cn->flags & CTNICD_CONN_STATIC)) {
-			uint64_t t = c->now + ctnicd_conn_left(c, id);
-
-			if (t < next)
-				next = t;
-		}
+		if (!(cn->flags & CTNICD_CONN_USED) || (cn->flags & CTNICD_CONN_STATIC))
+			continue;
+		if (conn_due(r, id, &t) < 0)
+			return -1;
+		if (t < *next)
+			*next = t;
 	}
-	return next;
+	return 0;
 }
 
 /* The shortest timeout: after a packet at tick t, nothing it touched expires before t + this. */
@@ -347,6 +436,18 @@ static uint64_t min_timeout(const struct ctnicd_core *c)
 		if (c->timeout[k] < m)
 			m = c->timeout[k];
 	return m;
+}
+
+/* The card's expiries of the time that passed, heard at the time they happened (the clock read first). */
+static int card_events(struct replay *r)
+{
+	struct ctnicd_core *c = r->core;
+
+	if (ctnicd_core_clock(c) < 0 || ctnicd_core_events(c) < 0) {
+		fprintf(stderr, "ctnic-replay: events at tick %" PRIu64 ": %s\n", r->tick, c->err);
+		return -1;
+	}
+	return 0;
 }
 
 /* Runs the expiry sweep as ctnicd's loop does, at this tick. */
@@ -364,21 +465,49 @@ static int sweep(struct replay *r)
 }
 
 /*
+ * The simulated card's aging scanner over the whole table at this tick: its
+ * clock runs until AGING_PASSES has counted two passes (the first may have
+ * begun before the tick moved), the daemon taking the expiries as they come
+ * (the scanner waits while the event ring is full). The model's scanner does
+ * the same at TICK_ADVANCE.
+ */
+static int card_passes(struct replay *r)
+{
+	uint64_t chunk = r->info_flows / 4 + 64;
+	uint32_t p0, p;
+
+	if (!r->sim)
+		return 0;
+	if (ctnic_csr_read(r->dev, CTNIC_REG_AGING_PASSES, &p0) < 0)
+		goto fail;
+	do {
+		if (ctnic_sim_run(r->dev, chunk, NULL) < 0)
+			goto fail;
+		if (card_events(r) < 0)
+			return -1;
+		if (ctnic_csr_read(r->dev, CTNIC_REG_AGING_PASSES, &p) < 0)
+			goto fail;
+	} while ((uint32_t)(p - p0) < 2);
+	r->pass_runs++;
+	return 0;
+fail:
+	fprintf(stderr, "ctnic-replay: the card's aging at tick %" PRIu64 ": %s\n", r->tick, ctnic_last_error(r->dev));
+	return -1;
+}
+
+/*
  * Moves the device clock to `target`, stopping at each tick where a
  * connection times out, so it ends (and its binding starts to linger) at
  * its own time.
  */
 static int clock_to(struct replay *r, uint64_t target)
 {
-	struct ctnicd_core *c = r->core;
-
 	while (r->tick < target) {
 		uint64_t stop = target;
 
 		if (r->due <= target) {
-			if (sweep(r) < 0)
+			if (sweep(r) < 0 || next_expiry(r, &r->due) < 0)
 				return -1;
-			r->due = next_expiry(r);
 			if (r->due <= r->tick)
 				r->due = r->tick + 1;
 			if (r->due < stop)
@@ -386,34 +515,77 @@ static int clock_to(struct replay *r, uint64_t target)
 		}
 		if (advance(r, stop - r->tick) < 0)
 			return -1;
-		/*
-		 * A card that ages flows itself reports expiries as time moves: the daemon hears of
-		 * them before the next frame, at the time they happened (its clock read first).
-		 */
-		if (ctnicd_core_clock(c) < 0 || ctnicd_core_events(c) < 0) {
-			fprintf(stderr, "ctnic-replay: events at tick %" PRIu64 ": %s\n", r->tick, c->err);
+		/* A connection is due at this tick: the card that ages flows retires it now. */
+		if (stop >= r->due && card_passes(r) < 0)
 			return -1;
-		}
+		if (card_events(r) < 0)
+			return -1;
 	}
 	if (r->due <= r->tick) {
-		if (sweep(r) < 0)
+		if (sweep(r) < 0 || next_expiry(r, &r->due) < 0)
 			return -1;
-		r->due = next_expiry(r);
 	}
-	return ctnicd_core_clock(c);
+	return ctnicd_core_clock(r->core);
 }
 
 /* ---- the replay ------------------------------------------------------------------ */
 
+/* The device time now, in ns since the epoch. */
+static uint64_t device_ns(const struct replay *r)
+{
+	return r->t0 + (r->tick - r->tick0) * r->ns_per_tick;
+}
+
+static int mark(struct replay *r, uint64_t cycle)
+{
+	if (r->nmarks == r->capmarks) {
+		size_t nc = r->capmarks ? r->capmarks * 2 : 1024;
+		struct mark *nv = realloc(r->marks, nc * sizeof(*nv));
+
+		if (!nv) {
+			fprintf(stderr, "ctnic-replay: out of memory\n");
+			return -1;
+		}
+		r->marks = nv;
+		r->capmarks = nc;
+	}
+	r->marks[r->nmarks++] = (struct mark){ .cycle = cycle, .ns = device_ns(r) };
+	return 0;
+}
+
+/* The frame into its port of the card; what the card does with it is done on return. */
+static int port_rx(struct replay *r, const struct frame *f)
+{
+	uint64_t cycle;
+
+	if (!r->sim) {
+		if (ctnic_model_port_rx(r->dev, f->port, f->data, f->len, 0) < 0)
+			goto fail;
+		return 0;
+	}
+	/* The frame is queued at `cycle`; a request served after it sees everything it did. */
+	if (ctnic_sim_port_rx(r->dev, f->port, f->data, f->len, &cycle) < 0 || mark(r, cycle) < 0 ||
+	    ctnic_sim_status(r->dev, NULL) < 0)
+		goto fail;
+	return 0;
+fail:
+	fprintf(stderr, "ctnic-replay: port %u: %s\n", f->port, ctnic_last_error(r->dev));
+	return -1;
+}
+
 static int feed(struct replay *r, const struct frame *f)
 {
 	struct ctnicd_core *c = r->core;
-	uint64_t m;
+	uint64_t m, cycle;
 
 	if (f->port == HOST) {
+		/* What the daemon injects for it leaves after the card's present cycle. */
+		if (r->sim && (ctnic_sim_status(r->dev, &cycle) < 0 || mark(r, cycle) < 0)) {
+			fprintf(stderr, "ctnic-replay: %s\n", ctnic_last_error(r->dev));
+			return -1;
+		}
 		ctnicd_core_host_rx(c, f->data, f->len);
-	} else if (ctnic_model_port_rx(r->dev, f->port, f->data, f->len, 0) < 0) {
-		fprintf(stderr, "ctnic-replay: port %u: %s\n", f->port, ctnic_last_error(r->dev));
+	} else if (port_rx(r, f) < 0) {
 		return -1;
 	}
 	if (ctnicd_core_punts(c) < 0 || ctnicd_core_events(c) < 0) {
@@ -455,47 +627,152 @@ static cJSON *ask(struct ctnicd_daemon *d, const char *req)
 	return a;
 }
 
-static void report(struct replay *r, const struct opts *o, size_t nframes)
+/* What the end of a replay found, read from the card and the core while both are there. */
+struct summary {
+	cJSON *stats, *conns;
+	uint32_t aging_passes, aging_expired;
+	uint32_t audit_diffs;
+	bool audited;
+	uint64_t tx[PORTS_MAX];      /* CNT_PORT_TX_PKTS of each port */
+};
+
+static void audit_line(void *arg, const char *difference)
+{
+	(void)arg;
+	fprintf(stderr, "ctnic-replay: audit: %s\n", difference);
+}
+
+static int summarize(struct replay *r, const struct opts *o, struct summary *s)
 {
 	struct ctnicd_daemon d = { .dev = r->dev, .core = r->core };
-	cJSON *st = ask(&d, "{\"cmd\":\"stats\"}");
-	cJSON *cl = o->conn ? ask(&d, "{\"cmd\":\"conn list\"}") : NULL;
 
-	if (o->json) {
-		char *s = st ? cJSON_PrintUnformatted(st) : NULL;
+	s->stats = ask(&d, "{\"cmd\":\"stats\"}");
+	s->conns = o->conn ? ask(&d, "{\"cmd\":\"conn list\"}") : NULL;
+	if (ctnic_csr_read(r->dev, CTNIC_REG_AGING_PASSES, &s->aging_passes) < 0 ||
+	    ctnic_csr_read(r->dev, CTNIC_REG_AGING_EXPIRED, &s->aging_expired) < 0)
+		goto fail;
+	for (unsigned p = 0; p < r->info_ports && p < PORTS_MAX; p++) {
+		uint32_t lo, hi;
 
-		printf("%s\n", s ? s : "{\"ok\":false,\"error\":\"no statistics\"}");
-		free(s);
-		if (cl) {
-			s = cJSON_PrintUnformatted(cl);
-			printf("%s\n", s ? s : "");
-			free(s);
-		}
-	} else {
-		printf("replay: %zu frames in, device time %.3f s (%" PRIu64 " ticks)\n", nframes,
-		       (double)((r->tick - r->tick0) * r->ns_per_tick) / 1e9, r->tick - r->tick0);
-		for (unsigned p = 0; p <= HOST; p++) {
-			char name[16];
-
-			if (!r->out[p].dump)
-				continue;
-			if (p == HOST)
-				snprintf(name, sizeof(name), "the host stack");
-			else
-				snprintf(name, sizeof(name), "port %u", p);
-			printf("replay: %" PRIu64 " frames out of %s to %s\n", r->out[p].frames, name, r->out[p].path);
-		}
-		if (r->unrouted)
-			printf("replay: %" PRIu64 " frames left ports without --out\n", r->unrouted);
-		printf("--- statistics (ctnicctl stats)\n");
-		ctnic_fmt_stats_text(stdout, cJSON_GetObjectItemCaseSensitive(st, "result"));
-		if (cl) {
-			printf("--- connections (ctnicctl conn list)\n");
-			ctnic_fmt_conns(stdout, stdout, "ctnic-replay", cJSON_GetObjectItemCaseSensitive(cl, "result"));
-		}
+		if (ctnic_csr_read(r->dev, CTNIC_REG_CNT_PORT_TX_PKTS_LO(p), &lo) < 0 ||
+		    ctnic_csr_read(r->dev, CTNIC_REG_CNT_PORT_TX_PKTS_HI(p), &hi) < 0)
+			goto fail;
+		s->tx[p] = (uint64_t)hi << 32 | lo;
 	}
-	cJSON_Delete(st);
-	cJSON_Delete(cl);
+	if (o->audit) {
+		/* ctnicctl audit: every key slot and flow record against the daemon's table */
+		if (ctnicd_core_audit(r->core, audit_line, NULL, &s->audit_diffs) < 0)
+			goto fail;
+		s->audited = true;
+	}
+	return 0;
+fail:
+	fprintf(stderr, "ctnic-replay: reading the card at the end: %s\n", ctnic_last_error(r->dev));
+	return -1;
+}
+
+/*
+ * Port p's frames as the simulated card sent them, each stamped with the
+ * device time of the last frame fed at or before its cycle plus the cycles
+ * since, never earlier than the one before. They must be as many as the
+ * card counted.
+ */
+static int sim_port_out(struct replay *r, unsigned p, uint64_t counted)
+{
+	const char *path = simcard_port_pcap(r->simcard, p);
+	char err[PCAP_ERRBUF_SIZE];
+	struct pcap_pkthdr *h;
+	const u_char *data;
+	struct output *o = &r->out[p];
+	pcap_t *in = pcap_open_offline_with_tstamp_precision(path, PCAP_TSTAMP_PRECISION_NANO, err);
+	uint64_t last = 0, n = 0;
+	size_t m = 0;
+	int rc;
+
+	if (!in) {
+		fprintf(stderr, "ctnic-replay: port %u as ctnic-sim recorded it: %s\n", p, err);
+		return -1;
+	}
+	while ((rc = pcap_next_ex(in, &h, &data)) == 1) {
+		uint64_t cycle = ((uint64_t)h->ts.tv_sec * NS + (uint64_t)h->ts.tv_usec) / NS_PER_CYCLE, ns = r->t0;
+
+		while (m + 1 < r->nmarks && r->marks[m + 1].cycle <= cycle)
+			m++;
+		if (r->nmarks && r->marks[m].cycle <= cycle)
+			ns = r->marks[m].ns + (cycle - r->marks[m].cycle) * NS_PER_CYCLE;
+		if (ns < last)
+			ns = last;
+		last = ns;
+		dump_at(o, data, h->caplen, ns);
+		n++;
+	}
+	if (rc != PCAP_ERROR_BREAK)
+		fprintf(stderr, "ctnic-replay: port %u as ctnic-sim recorded it (%s): %s\n", p, path, pcap_geterr(in));
+	pcap_close(in);
+	if (rc != PCAP_ERROR_BREAK)
+		return -1;
+	if (n != counted) {
+		fprintf(stderr, "ctnic-replay: port %u: ctnic-sim recorded %" PRIu64 " frames, the card counted %" PRIu64
+			" sent (CNT_PORT_TX_PKTS): its output is not complete\n", p, n, counted);
+		return -1;
+	}
+	return 0;
+}
+
+static int sim_outputs(struct replay *r, const struct summary *s)
+{
+	for (unsigned p = 0; p < r->info_ports && p < PORTS_MAX; p++) {
+		if (!r->out[p].dump)
+			r->unrouted += s->tx[p];
+		else if (sim_port_out(r, p, s->tx[p]) < 0)
+			return -1;
+	}
+	return 0;
+}
+
+static void report(struct replay *r, const struct opts *o, size_t nframes, const struct summary *s)
+{
+	if (o->json) {
+		char *t = s->stats ? cJSON_PrintUnformatted(s->stats) : NULL;
+
+		printf("%s\n", t ? t : "{\"ok\":false,\"error\":\"no statistics\"}");
+		free(t);
+		if (s->conns) {
+			t = cJSON_PrintUnformatted(s->conns);
+			printf("%s\n", t ? t : "");
+			free(t);
+		}
+		return;
+	}
+	printf("replay: %zu frames in, device time %.3f s (%" PRIu64 " ticks)\n", nframes,
+	       (double)((r->tick - r->tick0) * r->ns_per_tick) / 1e9, r->tick - r->tick0);
+	for (unsigned p = 0; p <= HOST; p++) {
+		char name[16];
+
+		if (!r->out[p].dump)
+			continue;
+		if (p == HOST)
+			snprintf(name, sizeof(name), "the host stack");
+		else
+			snprintf(name, sizeof(name), "port %u", p);
+		printf("replay: %" PRIu64 " frames out of %s to %s\n", r->out[p].frames, name, r->out[p].path);
+	}
+	if (r->unrouted)
+		printf("replay: %" PRIu64 " frames left ports without --out\n", r->unrouted);
+	printf("replay: the card's aging scanner: %" PRIu32 " flows retired (AGING_EXPIRED), %" PRIu32
+	       " passes over the table (AGING_PASSES)\n", s->aging_expired, s->aging_passes);
+	if (r->sim)
+		printf("replay: the simulated card's clock ran the scanner over the table at %" PRIu64 " ticks\n",
+		       r->pass_runs);
+	if (s->audited)
+		printf("replay: audit: %" PRIu32 " differences between the daemon's table and the card's\n",
+		       s->audit_diffs);
+	printf("--- statistics (ctnicctl stats)\n");
+	ctnic_fmt_stats_text(stdout, cJSON_GetObjectItemCaseSensitive(s->stats, "result"));
+	if (s->conns) {
+		printf("--- connections (ctnicctl conn list)\n");
+		ctnic_fmt_conns(stdout, stdout, "ctnic-replay", cJSON_GetObjectItemCaseSensitive(s->conns, "result"));
+	}
 }
 
 /* ctnicd's control socket over this card and core, until SIGTERM or SIGINT. */
@@ -542,8 +819,9 @@ static int serve(struct replay *r, const char *path)
 static int run(struct replay *r, const struct opts *o, struct frame *v, size_t n)
 {
 	struct ctnic_conf *conf;
+	struct summary s = { 0 };
 	char err[1024];
-	uint32_t period = 0;
+	int rc = 1;
 
 	if (ctnic_conf_load(o->config, &conf, err, sizeof(err)) < 0) {
 		fprintf(stderr, "ctnic-replay: %s\n", err);
@@ -556,9 +834,22 @@ static int run(struct replay *r, const struct opts *o, struct frame *v, size_t n
 	ctnicd_core_host_stack(r->core, on_host_tx, r);
 	if (static_flows(r->core, o->config) < 0)
 		return 2;
-	if (ctnic_csr_read(r->dev, CTNIC_REG_TICK_PERIOD, &period) < 0 || ctnic_tick_read(r->dev, &r->tick0) < 0 ||
+	r->info_ports = r->core->info.ports;
+	r->info_flows = r->core->info.flows;
+	/*
+	 * The core took ticks per second from TICK_PERIOD; now only TICK_ADVANCE
+	 * moves the simulated card's tick, as the model's: the clock cycles a
+	 * frame or a register access takes do not, so both cards decide every
+	 * timeout at the same ticks.
+	 */
+	if ((r->sim && ctnic_csr_write(r->dev, CTNIC_REG_TICK_PERIOD, 0) < 0) || ctnic_tick_read(r->dev, &r->tick0) < 0 ||
 	    ctnic_csr_write(r->dev, CTNIC_REG_CTRL, CTNIC_CTRL_ENABLE_MASK) < 0) {
 		fprintf(stderr, "ctnic-replay: %s\n", ctnic_last_error(r->dev));
+		return 1;
+	}
+	r->card_ages = ctnicd_aging_on(r->core);
+	if (!(r->seen = calloc(r->core->conns.cap ? r->core->conns.cap : 1, sizeof(*r->seen)))) {
+		fprintf(stderr, "ctnic-replay: out of memory\n");
 		return 1;
 	}
 	r->tick = r->tick0;
@@ -573,16 +864,44 @@ static int run(struct replay *r, const struct opts *o, struct frame *v, size_t n
 		if (clock_to(r, target) < 0 || feed(r, &v[i]) < 0)
 			return 1;
 	}
+	if (summarize(r, o, &s) < 0)
+		goto out;
+	if (r->sim) {
+		if (o->serve) {
+			/* quiet: ctnic-sim has flushed what the ports sent */
+			if (ctnic_sim_status(r->dev, NULL) < 0) {
+				fprintf(stderr, "ctnic-replay: %s\n", ctnic_last_error(r->dev));
+				goto out;
+			}
+		} else {
+			/* ctnic-sim completes its outputs when it stops */
+			ctnicd_core_destroy(r->core);
+			r->core = NULL;
+			ctnic_close(r->dev);
+			r->dev = NULL;
+			if (simcard_stop(r->simcard, err, sizeof(err)) < 0) {
+				fprintf(stderr, "ctnic-replay: --backend sim: %s\n", err);
+				goto out;
+			}
+		}
+		if (sim_outputs(r, &s) < 0)
+			goto out;
+	}
 	if (!o->quiet)
-		report(r, o, n);
+		report(r, o, n, &s);
 	fflush(stdout);
-	if (!o->serve)
-		return 0;
+	rc = s.audit_diffs ? 1 : 0;
+	if (rc || !o->serve)
+		goto out;
 	/* The outputs are complete: there for a reader while the table is served. */
 	for (unsigned p = 0; p <= HOST; p++)
 		if (output_close(&r->out[p], true) < 0)
-			return 1;
-	return serve(r, o->serve);
+			goto out;
+	rc = serve(r, o->serve);
+out:
+	cJSON_Delete(s.stats);
+	cJSON_Delete(s.conns);
+	return rc;
 }
 
 int main(int argc, char **argv)
@@ -593,7 +912,7 @@ int main(int argc, char **argv)
 		{ "card", required_argument, NULL, 'C' },   { "sim", required_argument, NULL, 'S' },
 		{ "seed", required_argument, NULL, 's' },   { "conn", no_argument, NULL, 'n' },
 		{ "quiet", no_argument, NULL, 'q' },        { "help", no_argument, NULL, 'h' },
-		{ "serve", required_argument, NULL, 'L' },
+		{ "serve", required_argument, NULL, 'L' },  { "audit", no_argument, NULL, 'A' },
 		{ NULL, 0, NULL, 0 },
 	};
 	struct opts o = { .backend = "model", .seed = 1 };
@@ -602,7 +921,6 @@ int main(int argc, char **argv)
 	size_t n = 0, cap = 0;
 	unsigned input = 0;
 	int c, rc = 1;
-	struct simcard *sim = NULL;
 
 	while ((c = getopt_long(argc, argv, "o:h", lopts, NULL)) != -1) {
 		unsigned port;
@@ -639,6 +957,7 @@ int main(int argc, char **argv)
 			}
 			break;
 		case 'n': o.conn = true; break;
+		case 'A': o.audit = true; break;
 		case 'L': o.serve = optarg; break;
 		case 'q': o.quiet = true; break;
 		case 'o':
@@ -670,12 +989,25 @@ int main(int argc, char **argv)
 
 	if (!strcmp(o.backend, "sim")) {
 		char err[1024];
+		bool record[SIMCARD_PORTS];
 
-		/* Refuses, saying why, until the simulated card carries the rings and takes timed frames. */
-		if (simcard_open(&sim, o.sim_bin, argv[0], &r.dev, err, sizeof(err)) < 0) {
+		if (o.card) {
+			fprintf(stderr, "ctnic-replay: --card is for --backend model: the simulated card's size is fixed "
+					"when ctnic-sim is built (hw/build.mk)\n");
+			rc = 2;
+			goto out;
+		}
+		for (unsigned p = 0; p < SIMCARD_PORTS; p++)
+			record[p] = o.out[p] != NULL;
+		/* Never falls back to the model: a card that cannot run says why. */
+		if (simcard_open(&r.simcard, o.sim_bin, argv[0], record, &r.dev, err, sizeof(err)) < 0) {
 			fprintf(stderr, "ctnic-replay: --backend sim: %s\n", err);
 			goto out;
 		}
+		r.sim = true;
+		if (!o.quiet)
+			fprintf(stderr, "ctnic-replay: the simulated card: ctnic-sim (pid %ld) on %s\n",
+				(long)simcard_pid(r.simcard), simcard_socket(r.simcard));
 	} else {
 		char uri[512], err[CTNIC_ERR_LEN];
 
@@ -700,7 +1032,9 @@ out:
 			rc = 1;
 	ctnicd_core_destroy(r.core);
 	ctnic_close(r.dev);
-	simcard_close(sim);
+	simcard_close(r.simcard);
+	free(r.seen);
+	free(r.marks);
 	for (size_t i = 0; i < n; i++)
 		free(v[i].data);
 	free(v);
