@@ -1,8 +1,10 @@
 # tests/replay/: ctnic-replay against ctnic-story-gen's expected outputs
-# (no leak), determinism, usage; the story configurations (story-*.conf)
-# that the Linux comparison and the demo use too. (tools/ is read after
-# this file: its programs are named by path.)
-TEST_BINS  += $(B)/tools/replay/ctnic-replay $(B)/tools/gen/ctnic-story-gen $(B)/tools/pcapdiff/ctnic-pcapdiff
+# (no leak), determinism, usage, on the model and on the simulated card
+# (ctnic-sim); the story configurations (story-*.conf) that the Linux
+# comparison and the demo use too. (tools/ is read after this file: its
+# programs are named by path.)
+TEST_BINS  += $(B)/tools/replay/ctnic-replay $(B)/tools/gen/ctnic-story-gen $(B)/tools/pcapdiff/ctnic-pcapdiff \
+              $(B)/sim/ctnic-sim/ctnic-sim
 TEST_PROGS += tests/replay/test-replay.sh
 TEST_BINS  += $(B)/tests/linux/ctnic-linux-replay
 TEST_PROGS += tests/replay/test-linux-diff.sh

@@ -3,10 +3,14 @@
 # core, held against what a correct NAT gateway sends (ctnic-story-gen
 # --expect0/--expect1, compared with ctnic-pcapdiff): no leak in any scenario;
 # the same replay twice gives the same bytes; the device clock follows the
-# capture; usage errors; the sim backend refuses clearly while the simulated
-# card has no rings. TAP on stdout.
+# capture; usage errors. Then the same through the simulated card (the RTL
+# in ctnic-sim, --backend sim): every scenario against the correct gateway
+# and against the model (the same packets in the same order on every port),
+# the card's own aging ending the connections (its AGING_EXPIRED, no
+# software removal, the linger memory counted from the card's expiry to the
+# millisecond), byte-identical reruns, a seeded random mix. TAP on stdout.
 #
-#   tests/replay/test-replay.sh [SEED]     (or CTNIC_SEED=N): the random gaps
+#   tests/replay/test-replay.sh [SEED]     (or CTNIC_SEED=N): the random gaps and mixes
 set -uo pipefail
 cd "$(dirname "$0")/../.."
 B=${CTNIC_BUILD:-build/san}
@@ -163,27 +167,130 @@ missing_input() {
 }
 check "missing_input_exits_1_and_writes_nothing" missing_input
 
-# The sim backend: the same packets in the same order as the model on every port, once the
-# simulated card carries the rings; until then a clear refusal, never a silent fallback.
-mkdir -p "$w/sim"
-"$REPLAY" --backend sim --config "$CONF/story-dnat.conf" --in 0="$w/dnat/in0.pcap" --in 1="$w/dnat/in1.pcap" \
-  --out 0="$w/sim/out0.pcap" --out 1="$w/sim/out1.pcap" >"$w/sim/stdout" 2>"$w/sim/stderr"
-rc=$?
-if [ $rc = 0 ]; then
-  check "backends_give_the_same_packets_in_the_same_order" \
-    "$DIFF" --names model,sim 0="$w/dnat/a/out0.pcap,$w/sim/out0.pcap" 1="$w/dnat/a/out1.pcap,$w/sim/out1.pcap"
-else
-  refused() { [ $rc = 1 ] && grep -q -- '--backend sim: the simulated card' "$w/sim/stderr" && [ ! -e "$w/sim/out0.pcap" ]; }
-  check "sim_backend_refuses_clearly_while_ctnic_sim_cannot_feed_frames_at_a_device_time" refused
-  sed 's/^/# /' "$w/sim/stderr" | grep 'ctnic-replay'
-  skip "backends_give_the_same_packets_in_the_same_order" "ctnic-sim has no request yet to feed a frame into a port at a given device time"
-fi
-# The ctnic-sim it started is gone, and its directory too.
-sim_cleaned_up() {
-  local sock
-  sock=$(grep -oE 'listening on [^ ]+' "$w/sim/stderr" | head -1 | cut -d' ' -f3)
-  [ -n "$sock" ] || return 0 # it never got as far as starting one
-  [ ! -e "$(dirname "$sock")" ] && ! pgrep -f -- "--socket $sock" >/dev/null
+# ---- the simulated card (--backend sim): the RTL in a ctnic-sim of ctnic-replay's own
+# same_packets A B: the same packets in the same order on both ports (timestamps aside)
+same_packets() {
+  "$DIFF" --names model,sim 0="$1/out0.pcap,$2/out0.pcap" 1="$1/out1.pcap,$2/out1.pcap" >"$2/vs-model" 2>&1 ||
+    { sed 's/^/# /' "$2/vs-model"; return 1; }
 }
-check "sim_backend_leaves_no_process_or_socket" sim_cleaned_up
+# card_aged OUT: the connection ended by the card's aging scanner (an EXPIRY event), not by a
+# software sweep (which would count a removal), in CLOSE_WAIT after its 60 s
+card_aged() {
+  grep -q "^replay: the card's aging scanner: 1 flows retired (AGING_EXPIRED)" "$1/stdout" &&
+    stat_is "$1" daemon.conn_expired 1 && stat_is "$1" daemon.removes 0 ||
+    { grep -E "aging|conn_expired|removes" "$1/stdout" | sed 's/^/# /'; return 1; }
+}
+# the same statistics as the model's (the report's own lines and the output paths aside)
+same_stats() { diff <(grep -v '^replay: ' "$1/stdout") <(grep -v '^replay: ' "$2/stdout") | sed 's/^/# /' | head -10; [ "${PIPESTATUS[0]}" = 0 ]; }
+for sc in dnat snat masquerade; do
+  replay "$w/$sc" "$sc" "$w/$sc/sim" --backend sim
+  check "sim_story_${sc}_late_fin_leaves_translated_as_a_correct_gateway_sends_it" same_as_expected "$w/$sc" "$w/$sc/sim"
+  check "sim_story_${sc}_backends_give_the_same_packets_in_the_same_order" same_packets "$w/$sc/a" "$w/$sc/sim"
+  check "sim_story_${sc}_the_card_ended_the_connection_by_its_own_aging" card_aged "$w/$sc/sim"
+  check "sim_story_${sc}_late_packets_counted_as_translated_by_linger" stat_is "$w/$sc/sim" daemon.late.translated 2
+  check "sim_story_${sc}_same_statistics_as_the_model" same_stats "$w/$sc/a" "$w/$sc/sim"
+done
+check "sim_story_dnat_service_address_never_on_server_side" hidden "$w/dnat/sim/out1.pcap" 198.51.100.80
+check "sim_story_dnat_target_never_on_client_side" hidden "$w/dnat/sim/out0.pcap" 203.0.113.5
+check "sim_story_snat_client_address_never_on_server_side" hidden "$w/snat/sim/out1.pcap" 192.0.2.10
+check "sim_story_masquerade_client_address_never_on_server_side" hidden "$w/masquerade/sim/out1.pcap" 192.0.2.10
+replay "$w/dnat" dnat "$w/dnat/sim2" --backend sim
+check "sim_same_replay_twice_gives_identical_bytes" identical "$w/dnat/sim" "$w/dnat/sim2"
+
+# Timestamps: the device time each frame left, the model's plus the pipeline's time (under 1 ms).
+sim_device_time() {
+  paste <(tcpdump -nn -tt -r "$w/dnat/a/out1.pcap" 2>/dev/null | awk '{ print $1 }') \
+        <(tcpdump -nn -tt -r "$w/dnat/sim/out1.pcap" 2>/dev/null | awk '{ print $1 }') >"$w/dnat/sim/times"
+  [ "$(wc -l <"$w/dnat/sim/times")" = 6 ] &&
+    awk '{ d = $2 - $1; if (d < 0 || d >= 0.001) bad = 1 } END { exit bad }' "$w/dnat/sim/times" &&
+    sort -c -n "$w/dnat/sim/times" 2>/dev/null || { sed 's/^/# model sim: /' "$w/dnat/sim/times"; return 1; }
+}
+check "sim_outputs_carry_device_time_the_models_plus_the_pipelines" sim_device_time
+
+# The linger memory starts when the card retires the connection (60.011 s: CLOSE_WAIT's 60 s after
+# the client's ACK at 0.011 s, the last packet the card saw) and lasts linger-time (120 s): a late
+# FIN 179.999 s after that ACK is translated, one at 180.000 s is dropped (and so is the server's
+# ACK 1 ms later in both), on both cards. A card that retired it late, at the next packet, would
+# translate both.
+linger_edge() { # GAP TRANSLATED DROPPED
+  local d=$w/edge-$1
+  gen "$d" dnat --gap "$1"
+  replay "$d" dnat "$d/model" && replay "$d" dnat "$d/sim" --backend sim &&
+    stat_is "$d/model" daemon.late.translated "$2" && stat_is "$d/model" daemon.late.dropped "$3" &&
+    stat_is "$d/sim" daemon.late.translated "$2" && stat_is "$d/sim" daemon.late.dropped "$3" &&
+    same_packets "$d/model" "$d/sim" && ! has_addr "$d/sim/out1.pcap" 198.51.100.80 ||
+    { grep -hE '^daemon\.late\.(translated|dropped)' "$d/model/stdout" "$d/sim/stdout" | sed 's/^/# /'; return 1; }
+}
+check "sim_linger_from_the_cards_expiry_late_fin_at_179.999s_translated" linger_edge 179.999 1 1
+check "sim_linger_from_the_cards_expiry_late_fin_at_180.000s_dropped" linger_edge 180 0 2
+
+# Past the linger time the late FIN and the server's answer are dropped and counted, never leaked.
+replay "$w/long" dnat "$w/long/sim" --backend sim
+sim_long() {
+  same_packets "$w/long/a" "$w/long/sim" && stat_is "$w/long/sim" daemon.late.dropped 2 &&
+    ! has_addr "$w/long/sim/out1.pcap" 198.51.100.80
+}
+check "sim_late_fin_after_linger_dropped_and_counted_never_leaked" sim_long
+
+# Any gap up to CLOSE_WAIT + linger: the late FIN translated, as by the model.
+replay "$w/gap" dnat "$w/gap/sim" --backend sim
+check "sim_random_gap_${gap}s_late_fin_translated" same_as_expected "$w/gap" "$w/gap/sim"
+check "sim_random_gap_${gap}s_same_packets_as_the_model" same_packets "$w/gap/a" "$w/gap/sim"
+
+# REDIRECT through the simulated card: the proxy is the host stack.
+mkdir -p "$w/redirect/sim"
+"$REPLAY" --backend sim --config "$CONF/story-redirect.conf" --in 0="$w/redirect/in0.pcap" --in host="$w/redirect/in1.pcap" \
+  --out 0="$w/redirect/sim/out0.pcap" --out 1="$w/redirect/sim/port1.pcap" --out host="$w/redirect/sim/out1.pcap" \
+  >"$w/redirect/sim/stdout" 2>&1
+sim_redirect_ok() {
+  [ "$(tcpdump -nn -r "$w/redirect/sim/port1.pcap" 2>/dev/null | wc -l)" = 0 ] &&
+    "$DIFF" --names model,sim 0="$w/redirect/a/out0.pcap,$w/redirect/sim/out0.pcap" \
+      1="$w/redirect/a/out1.pcap,$w/redirect/sim/out1.pcap" >/dev/null && card_aged "$w/redirect/sim"
+}
+check "sim_story_redirect_late_fin_reaches_the_proxy_as_on_the_model" sim_redirect_ok
+
+# A seeded random mix (20 connections over an hour: timeouts, FIN, RST, late packets): the same
+# packets in the same order and the same statistics as the model.
+python3 tests/replay/mixgen.py "$seed" "$w/smix-in0.pcap" "$w/smix-in1.pcap" 20
+mkdir -p "$w/smix/model" "$w/smix/sim"
+for be in model sim; do
+  "$REPLAY" --backend $be --config "$CONF/story-dnat.conf" --in 0="$w/smix-in0.pcap" --in 1="$w/smix-in1.pcap" \
+    --out 0="$w/smix/$be/out0.pcap" --out 1="$w/smix/$be/out1.pcap" >"$w/smix/$be/stdout" 2>"$w/smix/$be/stderr"
+done
+sim_mix() { [ -s "$w/smix/sim/out1.pcap" ] && same_packets "$w/smix/model" "$w/smix/sim" && same_stats "$w/smix/model" "$w/smix/sim"; }
+check "sim_random_mix_seed_${seed}_same_packets_and_statistics_as_the_model" sim_mix
+
+# --audit: the daemon's table is the card's at the end (0 differences, exit 0).
+audit_clean() {
+  "$REPLAY" --audit --config "$CONF/story-dnat.conf" --in 0="$w/mix-in0.pcap" --in 1="$w/mix-in1.pcap" >"$w/audit.out" 2>&1 &&
+    grep -qx "replay: audit: 0 differences between the daemon's table and the card's" "$w/audit.out"
+}
+check "audit_of_a_random_hour_finds_the_daemons_table_in_the_card" audit_clean
+
+# Usage on sim: the card's size is ctnic-sim's; a port the card lacks is refused by ctnic-sim,
+# and the replay fails saying so, with no output and nothing left behind.
+check "sim_card_option_is_a_usage_error" exits 2 "$REPLAY" --backend sim --card flows=4096 --config "$CONF/story-dnat.conf"
+sim_bad_port() {
+  "$REPLAY" --backend sim --config "$CONF/story-dnat.conf" --in 0="$w/dnat/in0.pcap" --out 5="$w/p5.pcap" 2>"$w/p5.err"
+  [ $? = 1 ] && grep -q 'ctnic-sim: --out 5=' "$w/p5.err" && [ ! -e "$w/p5.pcap" ] || { sed 's/^/# /' "$w/p5.err"; return 1; }
+}
+check "sim_port_the_card_lacks_refused_naming_it" sim_bad_port
+sim_missing_program() {
+  "$REPLAY" --backend sim --sim "$w/no-ctnic-sim" --config "$CONF/story-dnat.conf" --in 0="$w/dnat/in0.pcap" \
+    --out 0="$w/m2.pcap" 2>"$w/m2.err"
+  [ $? = 1 ] && grep -q 'no-ctnic-sim' "$w/m2.err" && [ ! -e "$w/m2.pcap" ]
+}
+check "sim_missing_ctnic_sim_exits_1_naming_it" sim_missing_program
+# Every ctnic-sim these replays started is gone, and its directory too.
+sim_cleaned_up() {
+  local socks s
+  socks=$(cat "$w"/*/sim/stderr "$w"/*/*/stdout "$w"/*/*/stderr "$w/p5.err" 2>/dev/null |
+    grep -oE 'the simulated card: ctnic-sim \(pid [0-9]+\) on [^ ]+' | awk '{ print $NF }' | sort -u)
+  [ -n "$socks" ] || { echo "# no replay said which ctnic-sim it started"; return 1; }
+  for s in $socks; do
+    [ ! -e "$(dirname "$s")" ] || { echo "# $(dirname "$s") is left"; return 1; }
+    ! pgrep -f -- "--socket $s" >/dev/null || { echo "# a ctnic-sim on $s still runs"; return 1; }
+  done
+}
+check "sim_backend_leaves_no_process_or_directory" sim_cleaned_up
 echo "1..$n"
