@@ -1,13 +1,13 @@
 #!/usr/bin/env bash
-# ctnicctl against a running daemon: every command, its text, JSON and
-# Prometheus output, refused and malformed requests, usage errors, and the
-# socket's permissions. TAP on stdout.
+# ctnicctl against a running daemon on the simulated card: every command, its
+# text, JSON and Prometheus output, refused and malformed requests, usage
+# errors, and the socket's permissions. TAP on stdout.
 #
-# The daemon: the model backend (the simulated card cannot carry the DMA
-# rings yet, so connection tracking does not run on it): ctnic-replay
-# replays the story of shared/design.md (tools/gen/ctnic-story-gen, short
-# gap: the connection is still there) into the model card and ctnicd's core,
-# then serves ctnicd's control socket (--serve) with that table.
+# The daemon: ctnic-replay --backend sim replays the story of
+# shared/design.md (tools/gen/ctnic-story-gen, short gap: the connection is
+# still there) into the RTL card (its own ctnic-sim) and ctnicd's core, then
+# serves ctnicd's control socket (--serve) with that table. Then the ctnicd
+# program itself on a ctnic-sim (--device sim:): static flows, every command.
 set -uo pipefail
 cd "$(dirname "$0")/../.."
 B=${CTNIC_BUILD:-build/san}
@@ -17,8 +17,10 @@ GEN=$B/tools/gen/ctnic-story-gen
 w=$(mktemp -d /tmp/ctnic-cli-test.XXXXXX)
 chmod 755 "$w" # the permission test connects as another user
 D_PID=
+S_PID= C_PID=
 cleanup() {
-  [ -n "$D_PID" ] && kill "$D_PID" 2>/dev/null && wait "$D_PID" 2>/dev/null
+  local p
+  for p in $C_PID $D_PID $S_PID; do kill "$p" 2>/dev/null && wait "$p" 2>/dev/null; done
   rm -rf "$w"
 }
 trap cleanup EXIT
@@ -36,9 +38,10 @@ SOCK=$w/ctl.sock
 # The story's gateway plus a static UDP flow (a connection of another protocol, never expiring).
 { cat tests/replay/story-dnat.conf
   echo "flow proto=udp src=192.0.2.20:5000 dst=198.51.100.53:53 out=1 reply-out=0"; } >"$w/gw.conf"
-"$REPLAY" --quiet --config "$w/gw.conf" --in 0="$w/in0.pcap" --in 1="$w/in1.pcap" --serve "$SOCK" 2>"$w/daemon.log" &
+"$REPLAY" --backend sim --quiet --config "$w/gw.conf" --in 0="$w/in0.pcap" --in 1="$w/in1.pcap" --serve "$SOCK" \
+  2>"$w/daemon.log" &
 D_PID=$!
-for _ in $(seq 1 100); do [ -S "$SOCK" ] && break; sleep 0.1; done
+for _ in $(seq 1 600); do [ -S "$SOCK" ] && break; kill -0 "$D_PID" 2>/dev/null || break; sleep 0.1; done
 [ -S "$SOCK" ] || { echo "not ok 1 - daemon_starts"; sed 's/^/# /' "$w/daemon.log"; echo "1..1"; exit 0; }
 
 # run NAME ARGS...: ctnicctl -s SOCK ARGS with stdout, stderr and status in $w/NAME.{out,err,rc}
@@ -148,29 +151,27 @@ check "o_prometheus_for_another_command_is_a_usage_error" rc_is promwrong 2
 # ---- device
 run device device
 check "device_shows_id_version_capacities" bash -c "grep -q '^id        0x43544e43 (CTNC)$' $w/device.out && grep -q '^ports     2 network ports$' $w/device.out"
+check "device_is_the_simulated_card" grep -q '^device    sim:/tmp/ctnic-replay-[^ ]*/sim.sock' "$w/device.out"
 run regs device regs
-if grep -q 'unknown command' "$w/regs.err"; then
-  check "device_regs_refused_clearly_until_ctnicd_has_the_request" bash -c "[ \"\$(cat $w/regs.rc)\" = 1 ]"
-else
-  check "device_regs_prints_registers_by_name" bash -c "grep -qE '^ID +0x0000 +0x43544e43$' $w/regs.out && grep -qE '^CAP_PORTS +0x0040 +0x00000002$' $w/regs.out"
-fi
+check "device_regs_prints_registers_by_name" bash -c "grep -qE '^ID +0x0000 +0x43544e43$' $w/regs.out && grep -qE '^CAP_PORTS +0x0040 +0x00000002$' $w/regs.out"
+# The replay left the simulated card's tick to TICK_ADVANCE alone, and its aging on.
+check "device_regs_show_the_cards_aging_on_and_its_tick_period_0" \
+  bash -c "grep -qE '^AGING_CTRL +0x0200 +0x00000001$' $w/regs.out && grep -qE '^TICK_PERIOD +0x0018 +0x00000000$' $w/regs.out"
 
 # ---- nat
 run natlist nat list
-if grep -q 'unknown command' "$w/natlist.err"; then
-  check "nat_list_refused_clearly_until_ctnicd_has_the_request" rc_is natlist 1
-  skip "nat_add_list_delete_load_round_trip" "ctnicd has no nat requests yet (asked for in /tmp/ctnic-notes/for-daemon-from-cli.txt)"
-else
-  nat_round_trip() {
-    run natadd nat add -A PREROUTING -d 198.51.100.81/32 -p tcp -j DNAT --to-destination 203.0.113.6:8080 &&
-      run natlist2 nat list && out_has natlist2 '198\.51\.100\.81' &&
-      run natdel nat delete -A PREROUTING -d 198.51.100.81/32 -p tcp -j DNAT --to-destination 203.0.113.6:8080 &&
-      run natlist3 nat list && ! grep -q '198\.51\.100\.81' "$w/natlist3.out" &&
-      "$CTL" -s "$SOCK" nat list >"$w/saved.rules" && run natload nat load "$w/saved.rules" && rc_is natload 0
-  }
-  check "nat_add_list_delete_load_round_trip" nat_round_trip
-fi
-check "nat_list_prints_iptables_save_text_or_refuses" bash -c "[ \"\$(cat $w/natlist.rc)\" = 1 ] || grep -q '^\\*nat$' $w/natlist.out"
+check "nat_list_prints_iptables_save_text" bash -c "[ \"\$(cat $w/natlist.rc)\" = 0 ] && grep -q '^\\*nat$' $w/natlist.out && grep -q -- '--to-destination 203.0.113.5:8080' $w/natlist.out"
+nat_round_trip() {
+  run natadd nat add -A PREROUTING -d 198.51.100.81/32 -p tcp -j DNAT --to-destination 203.0.113.6:8080 &&
+    rc_is natadd 0 && run natlist2 nat list && out_has natlist2 '198\.51\.100\.81' &&
+    run natdel nat delete -A PREROUTING -d 198.51.100.81/32 -p tcp -j DNAT --to-destination 203.0.113.6:8080 &&
+    rc_is natdel 0 && run natlist3 nat list && ! grep -q '198\.51\.100\.81' "$w/natlist3.out" &&
+    "$CTL" -s "$SOCK" nat list >"$w/saved.rules" && run natload nat load "$w/saved.rules" && rc_is natload 0 &&
+    run natlist4 nat list && cmp -s "$w/saved.rules" "$w/natlist4.out"
+}
+check "nat_add_list_delete_load_round_trip" nat_round_trip
+run natdelnone nat delete -A PREROUTING -d 198.51.100.99/32 -p tcp -j DNAT --to-destination 203.0.113.9:8080
+check "nat_delete_of_a_rule_not_there_refused_exit_1" bash -c "[ \"\$(cat $w/natdelnone.rc)\" = 1 ] && grep -q 'no such rule' $w/natdelnone.err"
 printf '*nat\n:PREROUTING ACCEPT [0:0]\n-A PREROUTING -j MARK --set-mark 1\nCOMMIT\n' >"$w/bad.rules"
 run natbad nat load "$w/bad.rules"
 check "nat_load_of_a_bad_ruleset_refused_exit_1" rc_is natbad 1
@@ -264,27 +265,31 @@ if [ "$(id -u)" = 0 ] && command -v runuser >/dev/null && runuser -u nobody -- t
 else
   skip "a_user_outside_root_and_ctnic_is_refused" "needs root, runuser, and ctnicctl executable by nobody"
 fi
-# ---- the ctnicd program itself, on the model: card (no traffic reaches its ports: static flows only)
+# ---- the ctnicd program itself, on a simulated card (ctnic-sim; no traffic reaches its ports: the
+# static flow only)
+SIM_SOCK=$w/sim.sock
+"$B/sim/ctnic-sim/ctnic-sim" --socket "$SIM_SOCK" 2>"$w/ctnic-sim.log" &
+S_PID=$!
+for _ in $(seq 1 300); do [ -S "$SIM_SOCK" ] && break; kill -0 $S_PID 2>/dev/null || break; sleep 0.1; done
 D2=$w/ctnicd.sock
-"$B/host/ctnicd" --device model: --config "$w/gw.conf" --socket "$D2" 2>"$w/ctnicd.log" &
+"$B/host/ctnicd" --device "sim:$SIM_SOCK" --config "$w/gw.conf" --socket "$D2" 2>"$w/ctnicd.log" &
 C_PID=$!
-for _ in $(seq 1 100); do [ -S "$D2" ] && break; kill -0 $C_PID 2>/dev/null || break; sleep 0.1; done
-"$CTL" -s "$D2" conn list >"$w/d-list.out" 2>"$w/d-list.err"
-if [ ! -S "$D2" ] || grep -q 'unknown command' "$w/d-list.err"; then
-  skip "ctnicd_program_answers_every_command" "this ctnicd's main is the minimal one (no connection tracking): $(head -c 150 "$w/d-list.err" "$w/ctnicd.log" | tr '\n' ' ')"
-else
-  # Each output read whole first: grep -q leaving early would hand ctnicctl a SIGPIPE.
-  ctnicd_program() {
-    grep -qE "$UDP_RE" "$w/d-list.out" &&
-      grep -q '^device    model:' <<<"$("$CTL" -s "$D2" device)" &&
-      [ "$("$CTL" -s "$D2" timeout list | grep -c ' = ')" = 16 ] &&
-      grep -q '^daemon.table.connections = 1$' <<<"$("$CTL" -s "$D2" stats)" &&
-      grep -q '^\*nat$' <<<"$("$CTL" -s "$D2" nat list)" &&
-      grep -q '^ctnic_daemon_table_connections 1$' <<<"$("$CTL" -s "$D2" stats -o prometheus)"
-  }
-  check "ctnicd_program_answers_every_command" ctnicd_program
-fi
+for _ in $(seq 1 300); do [ -S "$D2" ] && break; kill -0 $C_PID 2>/dev/null || break; sleep 0.1; done
+# Each output read whole first: grep -q leaving early would hand ctnicctl a SIGPIPE.
+ctnicd_program() {
+  "$CTL" -s "$D2" conn list >"$w/d-list.out" 2>"$w/d-list.err" && grep -qE "$UDP_RE" "$w/d-list.out" &&
+    grep -q "^device    sim:$SIM_SOCK" <<<"$("$CTL" -s "$D2" device)" &&
+    [ "$("$CTL" -s "$D2" timeout list | grep -c ' = ')" = 16 ] &&
+    grep -q '^daemon.table.connections = 1$' <<<"$("$CTL" -s "$D2" stats)" &&
+    grep -q '^\*nat$' <<<"$("$CTL" -s "$D2" nat list)" &&
+    grep -q '^ctnic_daemon_table_connections 1$' <<<"$("$CTL" -s "$D2" stats -o prometheus)" &&
+    grep -qE '^AGING_CTRL +0x0200 +0x00000001$' <<<"$("$CTL" -s "$D2" device regs)" ||
+    { sed 's/^/# ctnicd: /' "$w/ctnicd.log" "$w/d-list.err" | tail -5; return 1; }
+}
+check "ctnicd_program_on_the_simulated_card_answers_every_command" ctnicd_program
 kill -TERM $C_PID 2>/dev/null
 wait $C_PID 2>/dev/null
 check "ctnicd_program_stops_and_removes_its_socket" test ! -e "$D2"
+kill -TERM $S_PID 2>/dev/null
+wait $S_PID 2>/dev/null
 echo "1..$n"
