@@ -94,7 +94,7 @@ clean:
 
 help:
 	@echo "make deps    install the Debian packages the build and tests need"
-	@echo "make demo    build, and run a packet through the simulated card"
+	@echo "make demo    build, and replay the story of the NAT leak through the simulated card, beside Linux"
 	@echo "make test    the whole test suite (sanitized build)"
 	@echo "make synth   synthesize the RTL with yosys and print resources"
 	@echo "make lint    verilator --lint-only -Wall on the RTL"

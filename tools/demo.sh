@@ -8,11 +8,11 @@
 # half-closed past CLOSE_WAIT's timeout, then sends its FIN. The demo
 # generates that traffic (ctnic-story-gen), sends it through a Linux gateway
 # (network namespaces, when root: tests/linux/linux-oracle.sh; else Linux's
-# recorded result from docs/linux-oracle.md) and through ctnic (ctnic-replay:
-# the daemon's core and the card's reference model, the simulated RTL card
-# not carrying the DMA rings yet), and shows side by side what each sent,
-# then ctnic's connection table and counters (ctnicctl), and the
-# translation done by the RTL card itself (ctnic-sim, a static flow).
+# recorded result from docs/linux-oracle.md) and through ctnic on the
+# simulated card (ctnic-replay --backend sim: the RTL with its DMA rings in
+# ctnic-sim, and the daemon's core), shows side by side what each sent, then
+# ctnic's connection table and counters (ctnicctl), what the card's own aging
+# did, and a packet as it entered the RTL card and as the card sent it out.
 # Everything it starts is stopped before it exits.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -22,10 +22,9 @@ GEN=$B/tools/gen/ctnic-story-gen
 REPLAY=$B/tools/replay/ctnic-replay
 CTNICCTL=$B/tools/ctnicctl/ctnicctl
 SIM=$B/sim/ctnic-sim/ctnic-sim
-CTNICD=$B/host/ctnicd
 LREPLAY=$B/tests/linux/ctnic-linux-replay
 CONF=tests/replay/story-dnat.conf
-for p in "$GEN" "$REPLAY" "$CTNICCTL" "$SIM" "$CTNICD"; do
+for p in "$GEN" "$REPLAY" "$CTNICCTL" "$SIM"; do
   [ -x "$p" ] || { echo "demo: $p is not built: run make all first" >&2; exit 1; }
 done
 
@@ -87,13 +86,14 @@ if [ "$(id -u)" -eq 0 ] && command -v iptables >/dev/null && command -v conntrac
 fi
 
 # ---- ctnic -----------------------------------------------------------------------
-section "ctnic: the same packets through ctnic-replay (the daemon's core and the card's reference model)"
-echo "(the simulated RTL card cannot carry the DMA rings yet, so connection tracking runs on the model card)"
-"$REPLAY" --config "$CONF" --in 0="$DIR/in0.pcap" --in 1="$DIR/in1.pcap" \
-  --out 0="$DIR/ctnic0.pcap" --out 1="$DIR/ctnic1.pcap" --serve "$DIR/ctnic.sock" >"$DIR/replay.txt" 2>"$DIR/replay.log" &
-PIDS+=($!)
-wait_path "$DIR/ctnic.sock" "${PIDS[-1]}" || { cat "$DIR/replay.log"; exit 1; }
+section "ctnic: the same packets through ctnic-replay on the simulated card (the RTL in ctnic-sim, and the daemon's core)"
+t0=$SECONDS
+"$REPLAY" --backend sim --config "$CONF" --in 0="$DIR/in0.pcap" --in 1="$DIR/in1.pcap" \
+  --out 0="$DIR/ctnic0.pcap" --out 1="$DIR/ctnic1.pcap" >"$DIR/replay.txt" 2>"$DIR/replay.log" ||
+  { cat "$DIR/replay.log"; exit 1; }
 head -3 "$DIR/replay.txt"
+grep "^replay: the card's aging scanner" "$DIR/replay.txt"
+echo "($((SECONDS - t0)) s of wall time for 120 s of device time)"
 
 side_by_side() { # PORT TITLE
   local port=$1
@@ -128,6 +128,11 @@ if [ -n "$LINUX" ]; then
   "$B/tools/pcapdiff/ctnic-pcapdiff" --names correct,linux 0="$DIR/expect0.pcap,$LINUX/linux0.pcap" \
     1="$DIR/expect1.pcap,$LINUX/linux1.pcap" | tail -1 | sed 's/^/Linux against a correct NAT gateway: /' || true
 fi
+# The card's reference model (in-process) gives the same packets, in the same order.
+"$REPLAY" --quiet --config "$CONF" --in 0="$DIR/in0.pcap" --in 1="$DIR/in1.pcap" \
+  --out 0="$DIR/model0.pcap" --out 1="$DIR/model1.pcap"
+"$B/tools/pcapdiff/ctnic-pcapdiff" --names model,rtl 0="$DIR/model0.pcap,$DIR/ctnic0.pcap" \
+  1="$DIR/model1.pcap,$DIR/ctnic1.pcap" | tail -1 | sed 's/^/ctnic on the reference model against ctnic on the RTL card: /' || true
 cat <<'EOF'
 Linux: the late FIN finds no conntrack entry (CLOSE_WAIT expired), is INVALID, is not NATed,
 and leaves with the service's address; the server's ACK of it is picked up as a new connection
@@ -136,9 +141,16 @@ ctnic: the connection ended at its timeout too, but its binding lingers: the lat
 leave translated (daemon.late.translated below).
 EOF
 
-section "ctnicctl stats, after the story (ctnicctl -> ctnic-replay --serve -> the daemon's core)"
+# The table after the story, through ctnicctl: the same replay, kept serving ctnicd's control socket.
+"$REPLAY" --backend sim --quiet --config "$CONF" --in 0="$DIR/in0.pcap" --in 1="$DIR/in1.pcap" \
+  --serve "$DIR/ctnic.sock" 2>"$DIR/serve.log" &
+PIDS+=($!)
+wait_path "$DIR/ctnic.sock" "${PIDS[-1]}" || { cat "$DIR/serve.log"; exit 1; }
+section "ctnicctl stats, after the story (ctnicctl -> ctnic-replay --serve -> the daemon's core on the RTL card)"
 "$CTNICCTL" -s "$DIR/ctnic.sock" stats | grep -E '^(card\.port[01]\.(rx|tx)_packets|card\.(hits|misses)|card\.punt\.(miss|tcp_flags)|daemon\.(conn_new|conn_expired|installs|removes|late\.|table\.(connections|linger) ))' \
   | grep -vE 'late\.(rst_limited|passed|rst) '
+echo "(the card retired the connection itself: its aging scanner, AGING_EXPIRED, and no software removal)"
+"$CTNICCTL" -s "$DIR/ctnic.sock" device regs | grep -E '^AGING_(CTRL|EXPIRED) '
 section "ctnicctl conn list, after the story: the connection expired in CLOSE_WAIT (its binding lingers)"
 "$CTNICCTL" -s "$DIR/ctnic.sock" conn list 2>"$DIR/conn.err"; cat "$DIR/conn.err"
 stop "${PIDS[-1]}"
@@ -146,31 +158,20 @@ stop "${PIDS[-1]}"
 # The connection while it lived: the same replay stopped after packet 8 (the client's ACK of the FIN).
 tcpdump -r "$DIR/in0.pcap" -w "$DIR/half0.pcap" -c 5 2>/dev/null
 tcpdump -r "$DIR/in1.pcap" -w "$DIR/half1.pcap" -c 3 2>/dev/null
-"$REPLAY" --quiet --config "$CONF" --in 0="$DIR/half0.pcap" --in 1="$DIR/half1.pcap" --serve "$DIR/half.sock" \
-  2>"$DIR/half.log" &
+"$REPLAY" --backend sim --quiet --config "$CONF" --in 0="$DIR/half0.pcap" --in 1="$DIR/half1.pcap" \
+  --serve "$DIR/half.sock" 2>"$DIR/half.log" &
 PIDS+=($!)
 wait_path "$DIR/half.sock" "${PIDS[-1]}" || { cat "$DIR/half.log"; exit 1; }
 section "ctnicctl conn list, while the client is half-closed (the same replay stopped after packet 8)"
 "$CTNICCTL" -s "$DIR/half.sock" conn list 2>"$DIR/conn.err"; cat "$DIR/conn.err"
-echo "(CLOSE_WAIT, 60 s left, in the card: [HW_OFFLOAD]; at 60 s it expires, and the FIN comes at 120 s)"
+echo "(CLOSE_WAIT, 60 s left, in the card: [HW_OFFLOAD]; at 60 s the card's aging retires it, and the FIN comes at 120 s)"
 stop "${PIDS[-1]}"
 
 # ---- the RTL card -------------------------------------------------------------------
-section "The RTL card (ctnic-sim): the client's request through a static flow of the same translation"
+section "The RTL card: the client's request, forwarded by the connection's flow record in the card"
+# Packet 3 of port 0 (the client's request) and what the card sent for it: packet 3 of port 1.
 tcpdump -r "$DIR/in0.pcap" -w "$DIR/req0.pcap" 'tcp[13] & 8 != 0' 2>/dev/null
-"$SIM" --socket "$DIR/sim.sock" --in "0=$DIR/req0.pcap" --out "0=$DIR/rtl0.pcap" --out "1=$DIR/rtl1.pcap" \
-  --exit-when-done 2>"$DIR/sim.log" &
-SIM_PID=$!
-PIDS+=($SIM_PID)
-wait_path "$DIR/sim.sock" "$SIM_PID" || { cat "$DIR/sim.log"; exit 1; }
-FLOW='proto=tcp src=192.0.2.10:40000 dst=198.51.100.80:80 dnat=203.0.113.5:8080 out=1 reply-out=0
-      out-mac=02:00:00:00:00:50/02:00:00:00:01:01 reply-mac=02:00:00:00:00:0a/02:00:00:00:01:00'
-"$CTNICD" --device "sim:$DIR/sim.sock" --socket "$DIR/ctnicd.sock" --flow "$(echo $FLOW)" 2>"$DIR/ctnicd.log" &
-PIDS+=($!)
-wait_path "$DIR/ctnicd.sock" "${PIDS[-1]}" || { cat "$DIR/ctnicd.log"; exit 1; }
-"$CTNICCTL" -s "$DIR/ctnicd.sock" device | sed -n '1,4p'
-stop "${PIDS[-1]}"
-wait "$SIM_PID" || { echo "demo: ctnic-sim failed" >&2; cat "$DIR/sim.log"; exit 1; }
+tcpdump -r "$DIR/ctnic1.pcap" -w "$DIR/rtl1.pcap" 'tcp[13] & 8 != 0' 2>/dev/null
 echo "as it entered port 0:"
 tcpdump -nn -vv -r "$DIR/req0.pcap" 2>/dev/null | sed 's/^/    /'
 echo "as the RTL sent it out of port 1 (DNAT, TTL-1, MACs of the next hop, checksums updated):"
