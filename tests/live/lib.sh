@@ -71,11 +71,14 @@ live_gw_up() {
   topo_card_links
 }
 
-# ctl OUTDIR JSON: one control request to the gateway (ctnicd's protocol), the answer line.
+# ctl OUTDIR JSON [SECONDS]: one control request to the gateway (ctnicd's
+# protocol), the answer line; fails without an answer within SECONDS (none: no limit).
 ctl() {
-  python3 - "$1/ctl.sock" "$2" <<'PY'
+  python3 - "$1/ctl.sock" "$2" "${3:-0}" <<'PY'
 import socket, sys
 s = socket.socket(socket.AF_UNIX); s.connect(sys.argv[1]); s.sendall(sys.argv[2].encode() + b"\n")
+if float(sys.argv[3]) > 0:
+    s.settimeout(float(sys.argv[3]))
 buf = b""
 while not buf.endswith(b"\n"):
     d = s.recv(65536)
