@@ -260,6 +260,29 @@ done
 sim_mix() { [ -s "$w/smix/sim/out1.pcap" ] && same_packets "$w/smix/model" "$w/smix/sim" && same_stats "$w/smix/model" "$w/smix/sim"; }
 check "sim_random_mix_seed_${seed}_same_packets_and_statistics_as_the_model" sim_mix
 
+# --serve on sim: ctnicctl reads the table of the RTL card; the --out files are written when
+# serving ends (ctnic-sim completes them when it stops), the same bytes as without --serve.
+sim_serve() {
+  local d=$w/dnat/serve pid i
+  mkdir -p "$d"
+  "$REPLAY" --backend sim --config "$CONF/story-dnat.conf" --in 0="$w/dnat/in0.pcap" --in 1="$w/dnat/in1.pcap" \
+    --out 0="$d/out0.pcap" --out 1="$d/out1.pcap" --serve "$d/ctl.sock" >"$d/stdout" 2>"$d/stderr" &
+  pid=$!
+  for i in $(seq 1 300); do [ -S "$d/ctl.sock" ] && break; kill -0 $pid 2>/dev/null || break; sleep 0.1; done
+  python3 - "$d/ctl.sock" >"$d/stats" <<'EOF2' || { kill $pid; wait $pid; return 1; }
+import json, socket, sys
+s = socket.socket(socket.AF_UNIX)
+s.connect(sys.argv[1])
+s.sendall(b'{"cmd":"stats"}\n')
+print(json.loads(s.makefile().readline())["result"]["daemon"]["late"]["translated"])
+EOF2
+  [ ! -e "$d/out1.pcap" ] || { echo "# out1.pcap there while serving"; kill $pid; wait $pid; return 1; }
+  kill -TERM $pid
+  wait $pid || { sed 's/^/# /' "$d/stderr"; return 1; }
+  [ "$(cat "$d/stats")" = 2 ] && identical "$w/dnat/sim" "$d"
+}
+check "sim_serve_answers_ctnicctl_then_writes_the_same_outputs_when_it_ends" sim_serve
+
 # --audit: the daemon's table is the card's at the end (0 differences, exit 0).
 audit_clean() {
   "$REPLAY" --audit --config "$CONF/story-dnat.conf" --in 0="$w/mix-in0.pcap" --in 1="$w/mix-in1.pcap" >"$w/audit.out" 2>&1 &&

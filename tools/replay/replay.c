@@ -658,6 +658,8 @@ static int summarize(struct replay *r, const struct opts *o, struct summary *s)
 		    ctnic_csr_read(r->dev, CTNIC_REG_CNT_PORT_TX_PKTS_HI(p), &hi) < 0)
 			goto fail;
 		s->tx[p] = (uint64_t)hi << 32 | lo;
+		if (r->sim && !r->out[p].dump)
+			r->unrouted += s->tx[p];
 	}
 	if (o->audit) {
 		/* ctnicctl audit: every key slot and flow record against the daemon's table */
@@ -719,14 +721,22 @@ static int sim_port_out(struct replay *r, unsigned p, uint64_t counted)
 	return 0;
 }
 
-static int sim_outputs(struct replay *r, const struct summary *s)
+/* Stops the simulated card (the daemon's core first) and writes what its ports sent. */
+static int sim_finish(struct replay *r, const struct summary *s)
 {
-	for (unsigned p = 0; p < r->info_ports && p < PORTS_MAX; p++) {
-		if (!r->out[p].dump)
-			r->unrouted += s->tx[p];
-		else if (sim_port_out(r, p, s->tx[p]) < 0)
-			return -1;
+	char err[1024];
+
+	ctnicd_core_destroy(r->core);
+	r->core = NULL;
+	ctnic_close(r->dev);
+	r->dev = NULL;
+	if (simcard_stop(r->simcard, err, sizeof(err)) < 0) {
+		fprintf(stderr, "ctnic-replay: --backend sim: %s\n", err);
+		return -1;
 	}
+	for (unsigned p = 0; p < r->info_ports && p < PORTS_MAX; p++)
+		if (r->out[p].dump && sim_port_out(r, p, s->tx[p]) < 0)
+			return -1;
 	return 0;
 }
 
@@ -755,7 +765,9 @@ static void report(struct replay *r, const struct opts *o, size_t nframes, const
 			snprintf(name, sizeof(name), "the host stack");
 		else
 			snprintf(name, sizeof(name), "port %u", p);
-		printf("replay: %" PRIu64 " frames out of %s to %s\n", r->out[p].frames, name, r->out[p].path);
+		/* on sim with --serve the card's count: ctnic-sim's frames are written when it stops */
+		printf("replay: %" PRIu64 " frames out of %s to %s\n",
+		       r->sim && p != HOST && p < PORTS_MAX ? s->tx[p] : r->out[p].frames, name, r->out[p].path);
 	}
 	if (r->unrouted)
 		printf("replay: %" PRIu64 " frames left ports without --out\n", r->unrouted);
@@ -866,38 +878,23 @@ static int run(struct replay *r, const struct opts *o, struct frame *v, size_t n
 	}
 	if (summarize(r, o, &s) < 0)
 		goto out;
-	if (r->sim) {
-		if (o->serve) {
-			/* quiet: ctnic-sim has flushed what the ports sent */
-			if (ctnic_sim_status(r->dev, NULL) < 0) {
-				fprintf(stderr, "ctnic-replay: %s\n", ctnic_last_error(r->dev));
-				goto out;
-			}
-		} else {
-			/* ctnic-sim completes its outputs when it stops */
-			ctnicd_core_destroy(r->core);
-			r->core = NULL;
-			ctnic_close(r->dev);
-			r->dev = NULL;
-			if (simcard_stop(r->simcard, err, sizeof(err)) < 0) {
-				fprintf(stderr, "ctnic-replay: --backend sim: %s\n", err);
-				goto out;
-			}
-		}
-		if (sim_outputs(r, &s) < 0)
-			goto out;
-	}
+	/* ctnic-sim completes what its ports sent when it stops: at once, or once serving ends */
+	if (r->sim && !o->serve && sim_finish(r, &s) < 0)
+		goto out;
 	if (!o->quiet)
 		report(r, o, n, &s);
 	fflush(stdout);
 	rc = s.audit_diffs ? 1 : 0;
 	if (rc || !o->serve)
 		goto out;
-	/* The outputs are complete: there for a reader while the table is served. */
-	for (unsigned p = 0; p <= HOST; p++)
-		if (output_close(&r->out[p], true) < 0)
-			goto out;
+	/* On the model the outputs are complete: there for a reader while the table is served. */
+	if (!r->sim)
+		for (unsigned p = 0; p <= HOST; p++)
+			if (output_close(&r->out[p], true) < 0)
+				goto out;
 	rc = serve(r, o->serve);
+	if (rc == 0 && r->sim && sim_finish(r, &s) < 0)
+		rc = 1;
 out:
 	cJSON_Delete(s.stats);
 	cJSON_Delete(s.conns);

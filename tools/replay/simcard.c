@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -24,8 +25,7 @@ struct simcard {
 	char dir[64];
 	char sock[96];
 	char log[96];
-	char *out[SIMCARD_PORTS];    /* the final name; ctnic-sim writes OUT.tmp until it stops */
-	char *tmp[SIMCARD_PORTS];
+	char *out[SIMCARD_PORTS];    /* ctnic-sim writes OUT.tmp and renames it when it stops */
 	bool stopped;
 };
 
@@ -84,6 +84,7 @@ static int start(struct simcard *s, const char *bin, char *err, size_t errlen)
 {
 	char *argv[4 + 2 * SIMCARD_PORTS + 1], (*outs)[128] = calloc(SIMCARD_PORTS, 128);
 	int argc = 0, status;
+	pid_t parent;
 
 	if (!outs) {
 		snprintf(err, errlen, "out of memory");
@@ -104,6 +105,7 @@ static int start(struct simcard *s, const char *bin, char *err, size_t errlen)
 			argv[argc++] = outs[p];
 		}
 	argv[argc] = NULL;
+	parent = getpid();
 	s->pid = fork();
 	if (s->pid < 0) {
 		snprintf(err, errlen, "fork: %s", strerror(errno));
@@ -116,6 +118,14 @@ static int start(struct simcard *s, const char *bin, char *err, size_t errlen)
 
 		if (fd >= 0)
 			dup2(fd, 2);
+		/*
+		 * Stopped by ctnic-replay only, after the card is read: not by a
+		 * Ctrl-C to the terminal's process group; but with it if it dies.
+		 */
+		setpgid(0, 0);
+		prctl(PR_SET_PDEATHSIG, SIGTERM);
+		if (getppid() != parent)
+			_exit(127);
 		execv(bin, argv);
 		_exit(127);
 	}
@@ -168,8 +178,7 @@ int simcard_open(struct simcard **sp, const char *sim_bin, const char *argv0, co
 	snprintf(s->log, sizeof(s->log), "%s/ctnic-sim.log", s->dir);
 	for (unsigned p = 0; p < SIMCARD_PORTS; p++)
 		if (record[p]) {
-			if (asprintf(&s->out[p], "%s/port-%u.pcap", s->dir, p) < 0 ||
-			    asprintf(&s->tmp[p], "%s/port-%u.pcap.tmp", s->dir, p) < 0) {
+			if (asprintf(&s->out[p], "%s/port-%u.pcap", s->dir, p) < 0) {
 				snprintf(err, errlen, "out of memory");
 				goto fail;
 			}
@@ -198,9 +207,7 @@ const char *simcard_socket(const struct simcard *s)
 
 const char *simcard_port_pcap(const struct simcard *s, unsigned port)
 {
-	if (port >= SIMCARD_PORTS)
-		return NULL;
-	return s->stopped ? s->out[port] : s->tmp[port];
+	return port < SIMCARD_PORTS && s->stopped ? s->out[port] : NULL;
 }
 
 int simcard_stop(struct simcard *s, char *err, size_t errlen)
@@ -264,9 +271,7 @@ void simcard_close(struct simcard *s)
 	}
 	if (s->dir[0])
 		remove_dir(s->dir);
-	for (unsigned p = 0; p < SIMCARD_PORTS; p++) {
+	for (unsigned p = 0; p < SIMCARD_PORTS; p++)
 		free(s->out[p]);
-		free(s->tmp[p]);
-	}
 	free(s);
 }

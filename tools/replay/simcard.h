@@ -36,9 +36,9 @@ pid_t simcard_pid(const struct simcard *s);
 const char *simcard_socket(const struct simcard *s);
 
 /*
- * The pcap of port P's transmissions: while ctnic-sim runs, the file it is
- * writing (ctnic-sim flushes it whenever the card is quiet); after
- * simcard_stop, the complete file. NULL for a port not recorded.
+ * The pcap of port P's transmissions, complete once simcard_stop stopped
+ * ctnic-sim (it writes them through stdio and renames them when it stops);
+ * NULL for a port not recorded or while ctnic-sim runs.
  */
 const char *simcard_port_pcap(const struct simcard *s, unsigned port);
 
