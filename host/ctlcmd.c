@@ -394,6 +394,20 @@ static cJSON *card_stats(struct ctnic_dev *dev, const struct ctnic_dev_info *i)
 	}
 	add_u64(card, "hits", reg64(dev, CTNIC_REG_CNT_HIT_LO));
 	add_u64(card, "misses", reg64(dev, CTNIC_REG_CNT_MISS_LO));
+	{
+		/* The card's own aging (docs/hardware.md): is it on, passes over the table, flows it retired. */
+		cJSON *aging = cJSON_AddObjectToObject(card, "aging");
+		uint32_t v = 0;
+
+		ctnic_csr_read(dev, CTNIC_REG_AGING_CTRL, &v);
+		cJSON_AddBoolToObject(aging, "enabled", (v & CTNIC_AGING_CTRL_ENABLE_MASK) != 0);
+		v = 0;
+		ctnic_csr_read(dev, CTNIC_REG_AGING_PASSES, &v);
+		add_u64(aging, "passes", v);
+		v = 0;
+		ctnic_csr_read(dev, CTNIC_REG_AGING_EXPIRED, &v);
+		add_u64(aging, "expired", v);
+	}
 	return card;
 }
 

@@ -158,6 +158,10 @@ static void test_stats_count_daemon_and_card(void **state)
 	assert_int_equal(cJSON_GetObjectItem(cJSON_GetObjectItem(dm, "punt"), "miss")->valueint, 2);
 	assert_int_equal(cJSON_GetObjectItem(cJSON_GetObjectItem(card, "punt"), "miss")->valueint, 2);
 	assert_int_equal(cJSON_GetArraySize(cJSON_GetObjectItem(card, "ports")), 3);
+	/* The card's aging, as its registers say: on (the daemon programs it), nothing retired yet. */
+	assert_true(cJSON_IsTrue(cJSON_GetObjectItem(cJSON_GetObjectItem(card, "aging"), "enabled")));
+	assert_int_equal(cJSON_GetObjectItem(cJSON_GetObjectItem(card, "aging"), "expired")->valueint, 0);
+	assert_non_null(cJSON_GetObjectItem(cJSON_GetObjectItem(card, "aging"), "passes"));
 	cJSON_Delete(j);
 }
 

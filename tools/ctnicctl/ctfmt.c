@@ -258,6 +258,14 @@ void ctnic_fmt_stats_prometheus(FILE *f, const cJSON *r)
 			family(f, "ctnic_card_misses_total", "counter", "flow table lookups that found none");
 			fprintf(f, "ctnic_card_misses_total %.0f\n", v);
 		}
+		if (num(get(card, "aging"), "expired", &v)) {
+			family(f, "ctnic_card_aging_expired_total", "counter", "flows the card's aging scanner retired");
+			fprintf(f, "ctnic_card_aging_expired_total %.0f\n", v);
+		}
+		if (num(get(card, "aging"), "passes", &v)) {
+			family(f, "ctnic_card_aging_passes_total", "counter", "passes of the card's aging scanner over the flow table");
+			fprintf(f, "ctnic_card_aging_passes_total %.0f\n", v);
+		}
 	}
 	if (!d)
 		return;
