@@ -676,6 +676,9 @@ static int write_conf(struct gen *g, const char *path)
 		CTNIC_CHURN_ROUND_S);
 	for (size_t i = 0; i < sizeof(to) / sizeof(to[0]); i++)
 		fprintf(f, "%s = %u\n", to[i].name, to[i].rounds * CTNIC_CHURN_ROUND_S);
+	/* room for twice the most connections ever live at once (no early drop), and no more: an
+	 * audit reads every flow record up to it, slowly on the simulated card */
+	fprintf(f, "nf_conntrack_max = %u\n", (2 * g->max_live + 1023) / 1024 * 1024);
 	fprintf(f, "linger-time %d\n\n"
 		   "*nat\n:PREROUTING ACCEPT [0:0]\n:POSTROUTING ACCEPT [0:0]\n"
 		   "-A PREROUTING -i client -d 198.51.100.80/32 -p tcp -m tcp --dport 80 -j DNAT --to-destination 203.0.113.5:8080\n"
@@ -753,7 +756,7 @@ static void summary(struct gen *g)
 	printf("churn.late_fins = %u\n", late);
 	printf("churn.late_packets = %u\n", 2 * late);
 	printf("churn.client_ports = %u\n", g->np);
-	printf("churn.max_live = %u\n", max_live(g));
+	printf("churn.max_live = %u\n", g->max_live);
 	printf("churn.deferred_starts = %u\n", g->deferred);
 	printf("churn.rounds = %u\n", g->end_round + 1);
 	printf("churn.expiry_rounds = %u\n", moments);
@@ -781,6 +784,7 @@ int ctnic_churn_generate(const struct ctnic_churn_opts *o)
 		if (write_round(&g, r, &all, &cap) < 0)
 			goto out;
 	closing_frame(&g, (START_S + (uint64_t)g.end_round * CTNIC_CHURN_ROUND_S) * NS);
+	g.max_live = max_live(&g);
 	if (o->conf && write_conf(&g, o->conf) < 0)
 		goto out;
 	rc = 0;
