@@ -22,8 +22,8 @@
  * with ctnic_sim_port_rx, the tick stands still but for TICK_ADVANCE
  * (TICK_PERIOD 0, as the model's), and after each step of the clock that
  * reaches a connection's timeout the card's clock runs until its aging
- * scanner has made two whole passes, so that the card itself retires what
- * is due at that tick, as the model's scanner does at TICK_ADVANCE. What
+ * scanner has retired every connection due at that tick (card_retire), as
+ * the model's scanner does in its pass at TICK_ADVANCE. What
  * a port of the simulated card sends is stamped with the device time of the
  * last frame fed plus the cycles since (4 ns each).
  *
@@ -99,7 +99,7 @@ struct replay {
 	struct card_seen *seen;      /* per connection id */
 	struct mark *marks;          /* per frame fed into the simulated card, in cycle order */
 	size_t nmarks, capmarks;
-	uint64_t pass_runs;          /* sim: clock steps that ran the aging scanner over the table */
+	uint64_t pass_runs;          /* sim: ticks at which the clock ran for the card's aging */
 	uint32_t info_ports, info_flows;
 	uint64_t t0;                 /* ns of device tick `tick0` */
 	uint64_t tick0, tick;        /* device ticks: at the start, now */
@@ -464,35 +464,71 @@ static int sweep(struct replay *r)
 	return 0;
 }
 
-/*
- * The simulated card's aging scanner over the whole table at this tick: its
- * clock runs until AGING_PASSES has counted two passes (the first may have
- * begun before the tick moved), the daemon taking the expiries as they come
- * (the scanner waits while the event ring is full). The model's scanner does
- * the same at TICK_ADVANCE.
- */
-static int card_passes(struct replay *r)
+/* Whether a connection in the card is due at this tick by the card's own record (conn_due). */
+static int due_in_card(struct replay *r, bool *due, uint32_t *which)
 {
-	uint64_t chunk = r->info_flows / 4 + 64;
-	uint32_t p0, p;
+	struct ctnicd_core *c = r->core;
+	uint32_t n = span(r);
 
-	if (!r->sim)
+	*due = false;
+	for (uint32_t id = 0; id < n; id++) {
+		const struct ctnicd_conn *cn = &c->conns.c[id];
+		uint64_t t;
+
+		if ((cn->flags & (CTNICD_CONN_USED | CTNICD_CONN_IN_CARD | CTNICD_CONN_STATIC)) !=
+		    (CTNICD_CONN_USED | CTNICD_CONN_IN_CARD))
+			continue;
+		if (conn_due(r, id, &t) < 0)
+			return -1;
+		if (t <= r->tick) {
+			*due = true;
+			*which = id;
+			return 0;
+		}
+	}
+	return 0;
+}
+
+/*
+ * The simulated card retires what is due at this tick, as the model's
+ * scanner does in its pass at TICK_ADVANCE: its clock runs, in steps of a
+ * sixteenth of the table (the scanner visits a record a clock when idle,
+ * from wherever it stands), the daemon taking the expiries after each step
+ * (the scanner waits while the event ring is full), until no connection in
+ * the card is due by the card's own record. Four whole passes without that
+ * is a card that does not age as specified: the replay fails, saying so.
+ */
+static int card_retire(struct replay *r)
+{
+	uint64_t chunk = r->info_flows / 16 + 64, ran = 0;
+	uint32_t id = 0;
+	bool due;
+
+	if (!r->sim || !r->card_ages)
 		return 0;
-	if (ctnic_csr_read(r->dev, CTNIC_REG_AGING_PASSES, &p0) < 0)
-		goto fail;
-	do {
-		if (ctnic_sim_run(r->dev, chunk, NULL) < 0)
-			goto fail;
+	for (;;) {
+		if (due_in_card(r, &due, &id) < 0)
+			return -1;
+		if (!due)
+			break;
+		if (ran > 4 * (uint64_t)r->info_flows + 4 * chunk) {
+			fprintf(stderr, "ctnic-replay: the card's aging did not retire flow %" PRIu32 ", due at tick %" PRIu64
+				", in %" PRIu64 " clock cycles (4 passes over its %" PRIu32 " records)\n",
+				id, r->tick, ran, r->info_flows);
+			return -1;
+		}
+		if (ctnic_sim_run(r->dev, chunk, NULL) < 0) {
+			fprintf(stderr, "ctnic-replay: the card's clock at tick %" PRIu64 ": %s\n", r->tick,
+				ctnic_last_error(r->dev));
+			return -1;
+		}
+		ran += chunk;
 		if (card_events(r) < 0)
 			return -1;
-		if (ctnic_csr_read(r->dev, CTNIC_REG_AGING_PASSES, &p) < 0)
-			goto fail;
-	} while ((uint32_t)(p - p0) < 2);
-	r->pass_runs++;
+	}
+	if (ran)
+		r->pass_runs++;
 	return 0;
-fail:
-	fprintf(stderr, "ctnic-replay: the card's aging at tick %" PRIu64 ": %s\n", r->tick, ctnic_last_error(r->dev));
-	return -1;
 }
 
 /*
@@ -516,7 +552,7 @@ static int clock_to(struct replay *r, uint64_t target)
 		if (advance(r, stop - r->tick) < 0)
 			return -1;
 		/* A connection is due at this tick: the card that ages flows retires it now. */
-		if (stop >= r->due && card_passes(r) < 0)
+		if (stop >= r->due && card_retire(r) < 0)
 			return -1;
 		if (card_events(r) < 0)
 			return -1;
@@ -774,8 +810,7 @@ static void report(struct replay *r, const struct opts *o, size_t nframes, const
 	printf("replay: the card's aging scanner: %" PRIu32 " flows retired (AGING_EXPIRED), %" PRIu32
 	       " passes over the table (AGING_PASSES)\n", s->aging_expired, s->aging_passes);
 	if (r->sim)
-		printf("replay: the simulated card's clock ran the scanner over the table at %" PRIu64 " ticks\n",
-		       r->pass_runs);
+		printf("replay: the simulated card's clock ran for its aging at %" PRIu64 " ticks\n", r->pass_runs);
 	if (s->audited)
 		printf("replay: audit: %" PRIu32 " differences between the daemon's table and the card's\n",
 		       s->audit_diffs);
