@@ -12,10 +12,13 @@ TEST_PROGS += tests/replay/test-linux-diff.sh
 # ctnic's outputs of the Linux oracle's story inputs, DIR/<scenario>/out0.pcap
 # and out1.pcap, and the full report of tests/linux with them:
 #   make test-linux-diff-ctnic      (= make ctnic-story && make test-linux-diff CTNIC_OUT=...)
+# (CTNIC_STORY_BACKEND=sim: through the simulated card.)
 CTNIC_STORY_OUT ?= $(BUILD_ROOT)/ctnic-story
+CTNIC_STORY_BACKEND ?= model
 .PHONY: ctnic-story test-linux-diff-ctnic
-ctnic-story: $(B)/tools/replay/ctnic-replay $(B)/tools/gen/ctnic-story-gen $(B)/tools/pcapdiff/ctnic-pcapdiff
-	@tests/replay/story-replay.sh --build $(B) --out $(CTNIC_STORY_OUT)
+ctnic-story: $(B)/tools/replay/ctnic-replay $(B)/tools/gen/ctnic-story-gen $(B)/tools/pcapdiff/ctnic-pcapdiff \
+             $(B)/sim/ctnic-sim/ctnic-sim
+	@tests/replay/story-replay.sh --build $(B) --out $(CTNIC_STORY_OUT) --backend $(CTNIC_STORY_BACKEND)
 
 test-linux-diff-ctnic: deps
 	@$(MAKE) --no-print-directory ctnic-story

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The short Linux comparison of make test: the story's traffic through a
 # Linux namespace gateway (tests/linux/linux-oracle.sh) and through ctnic
-# (ctnic-replay on the very same input files), packet by packet with
+# on the simulated card (ctnic-replay --backend sim: the RTL in ctnic-sim and
+# the daemon's core, on the very same input files), packet by packet with
 # ctnic-pcapdiff. ctnic must send what a correct NAT gateway sends, and
 # differ from Linux in exactly the packets of the documented leak
 # (docs/user-guide.md "ctnic and Linux"):
@@ -47,7 +48,7 @@ for sc in dnat snat; do
     check "linux_oracle_${sc}_runs" false
     continue
   fi
-  "$REPLAY" --config tests/replay/story-$sc.conf --quiet --in 0="$d/in0.pcap" --in 1="$d/in1.pcap" \
+  "$REPLAY" --backend sim --config tests/replay/story-$sc.conf --quiet --in 0="$d/in0.pcap" --in 1="$d/in1.pcap" \
     --out 0="$d/ctnic0.pcap" --out 1="$d/ctnic1.pcap" 2>"$w/$sc.replay.err"
   check "ctnic_replays_${sc}_story" test -s "$d/ctnic1.pcap"
   check "ctnic_${sc}_equals_a_correct_nat_gateway" quietly \
