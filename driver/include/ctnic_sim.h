@@ -11,19 +11,20 @@
  *
  * Time: `cycle` is the card's clock count (250 MHz, 4 ns a cycle; restarts
  * at 0 after ctnic_reset). Without live ports (--tap/--iface), ctnic-sim
- * serves a request only once the card is quiet: every frame fed has gone
- * through the pipeline, out of its port or into the punt ring, and the DMA
- * it started is finished. So a call after ctnic_sim_port_rx (any call, from
- * any client: ctnic_sim_status, a register read) sees everything the frame
- * did, and the cycles it took depend on the frames and requests only.
+ * serves a request only once the card is quiet, and answers it only once
+ * the card is quiet again: every frame fed has gone through the pipeline,
+ * out of its port or into the punt ring, the DMA it started is finished and
+ * the interrupts it raised are counted on their ctnic_irq_fd()s before the
+ * call returns. So when ctnic_sim_port_rx returns, host RAM and the
+ * interrupt fds hold everything the frame did, and the cycles it took depend
+ * on the frames and requests only. (With live ports nothing waits.)
  *
  * Typical replay of a capture, one frame at a time:
  *
- *   ctnic_sim_status(dev, &now);                       (quiet; now = cycle)
  *   ctnic_sim_run(dev, gap_cycles, &now);              (let device time pass)
- *   ctnic_sim_port_rx(dev, port, frame, len, &queued); (frame queued at `queued`)
- *   ctnic_sim_status(dev, &now);                       (frame done; punts in the ring)
- *   ...the daemon drains the punt ring (its requests, also served when quiet)...
+ *   ctnic_sim_port_rx(dev, port, frame, len, &queued); (frame queued at `queued`, done on return)
+ *   ...the daemon drains the punt ring (its requests are served the same way)...
+ *   ctnic_sim_status(dev, &now);                       (now = cycle after all that)
  *
  * Large gaps of device time are cheaper through the TICK_ADVANCE register
  * (docs/regmap.md) than through cycles (ctnic-sim runs ~160k cycles per
@@ -50,9 +51,9 @@ extern "C" {
  * the destination MAC on, no FCS) on network port `port`'s MAC input,
  * exactly as a frame of ctnic-sim --in P=FILE: it goes into the card once
  * the frames queued before it on that port have, and only while the card's
- * rx_enable (CTRL.ENABLE) is 1. Returns at once; *cycle (if not NULL) is the
- * cycle when it was queued. The next request to the simulator (from any
- * client) is served once the frame went through and its DMA finished.
+ * rx_enable (CTRL.ENABLE) is 1. Returns once the card is quiet again (the
+ * frame went through, unless rx_enable is 0: then it waits on the MAC side);
+ * *cycle (if not NULL) is the cycle when it was queued.
  * -EINVAL: port not below the card's port count or len out of range
  * (ctnic-sim checks the port: it knows the count).
  */
@@ -69,7 +70,7 @@ int ctnic_sim_port_rx(struct ctnic_dev *dev, unsigned port, const void *frame, s
 #define CTNIC_SIM_RUN_MAX (UINT64_C(1) << 32)
 int ctnic_sim_run(struct ctnic_dev *dev, uint64_t cycles, uint64_t *cycle);
 
-/* Waits until the card is quiet (see above) and returns its cycle count in *cycle (if not NULL). */
+/* The card's cycle count in *cycle (if not NULL), once it is quiet (see above). */
 int ctnic_sim_status(struct ctnic_dev *dev, uint64_t *cycle);
 
 #ifdef __cplusplus

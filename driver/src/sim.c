@@ -24,6 +24,7 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "backend.h"
@@ -44,6 +45,17 @@ struct sim {
 	int irq_efd[CTNIC_SIM_IRQ_VECTORS];
 	pthread_t ev_thread;
 	int ev_running;
+	/*
+	 * Protocol 3 numbers EV lines. An answer returns only once the reader
+	 * counted every EV that came before it on the request connection, so
+	 * interrupts the request raised are on their fds when the call returns.
+	 * ev_base: the last number before the event connection said HELLO.
+	 */
+	int ev_sync;
+	uint64_t ev_base, ev_done, req_seq;
+	int ev_gone; /* the reader ended */
+	pthread_mutex_t ev_lock;
+	pthread_cond_t ev_cond;
 	char path[sizeof(((struct sockaddr_un *)0)->sun_path)];
 	char rbuf[CTNIC_SIM_LINE_MAX * 4];
 	char err_code[16]; /* the code of the last ERR answer (CTNIC_SIM_ERR_*), "" after OK */
@@ -80,6 +92,27 @@ static int send_line(struct ctnic_dev *dev, const char *line)
 	return 0;
 }
 
+/*
+ * Waits (at most SIM_EV_WAIT_MS) until the event reader has counted every EV
+ * line seen so far on the request connection: the simulator sends each to
+ * both connections.
+ */
+#define SIM_EV_WAIT_MS 2000
+static void wait_events(struct sim *s)
+{
+	struct timespec until;
+
+	if (!s->ev_sync)
+		return;
+	clock_gettime(CLOCK_REALTIME, &until);
+	until.tv_sec += SIM_EV_WAIT_MS / 1000;
+	pthread_mutex_lock(&s->ev_lock);
+	while (s->ev_done < s->req_seq && !s->ev_gone)
+		if (pthread_cond_timedwait(&s->ev_cond, &s->ev_lock, &until) == ETIMEDOUT)
+			break;
+	pthread_mutex_unlock(&s->ev_lock);
+}
+
 /* Reads one answer line (notifications "EV ..." skipped) into out, without the newline. */
 static int recv_line(struct ctnic_dev *dev, char *out, size_t outlen)
 {
@@ -91,13 +124,21 @@ static int recv_line(struct ctnic_dev *dev, char *out, size_t outlen)
 		if (nl) {
 			size_t len = (size_t)(nl - s->rbuf);
 			int skip = len >= 3 && !memcmp(s->rbuf, "EV ", 3);
+			unsigned v;
+			unsigned long long seq;
 
+			*nl = '\0';
+			if (skip && s->ev_sync && sscanf(s->rbuf, "EV irq %u %llu", &v, &seq) == 2 && seq > s->ev_base &&
+			    seq > s->req_seq)
+				s->req_seq = seq;
 			if (!skip)
 				snprintf(out, outlen, "%.*s", (int)len, s->rbuf);
 			memmove(s->rbuf, nl + 1, s->rlen - len - 1);
 			s->rlen -= len + 1;
-			if (!skip)
+			if (!skip) {
+				wait_events(s);
 				return 0;
+			}
 			continue;
 		}
 		if (s->rlen == sizeof(s->rbuf))
@@ -206,6 +247,8 @@ static void sim_close(struct ctnic_dev *dev)
 		munmap(s->mem, s->mem_len);
 	if (s->fd >= 0)
 		close(s->fd);
+	pthread_mutex_destroy(&s->ev_lock);
+	pthread_cond_destroy(&s->ev_cond);
 	free(s);
 	dev->priv = NULL;
 }
@@ -226,6 +269,8 @@ static int sim_open(struct ctnic_dev *dev, const char *path)
 		return ctnic_dev_err(dev, -ENOMEM, "ctnic_open %s: out of memory", dev->uri);
 	dev->priv = s;
 	s->ev_fd = -1;
+	pthread_mutex_init(&s->ev_lock, NULL);
+	pthread_cond_init(&s->ev_cond, NULL);
 	for (int i = 0; i < CTNIC_SIM_IRQ_VECTORS; i++)
 		s->irq_efd[i] = -1;
 	snprintf(s->path, sizeof(s->path), "%s", path);
@@ -331,20 +376,33 @@ static void *ev_reader(void *arg)
 			n = recv(s->ev_fd, buf + len, sizeof(buf) - len, 0);
 			if (n < 0 && errno == EINTR)
 				continue;
-			if (n <= 0)
+			if (n <= 0) {
+				pthread_mutex_lock(&s->ev_lock);
+				s->ev_gone = 1;
+				pthread_cond_broadcast(&s->ev_cond);
+				pthread_mutex_unlock(&s->ev_lock);
 				return NULL;
+			}
 			len += (size_t)n;
 			continue;
 		}
 		*nl = '\0';
 		unsigned v;
-		char end;
-		if (sscanf(buf, "EV irq %u%c", &v, &end) == 1 && v < CTNIC_SIM_IRQ_VECTORS) {
+		unsigned long long seq = 0;
+		int used = 0;
+		if ((sscanf(buf, "EV irq %u%n %llu%n", &v, &used, &seq, &used) >= 1) && buf[used] == '\0' &&
+		    v < CTNIC_SIM_IRQ_VECTORS) {
 			uint64_t one = 1;
 
 			if (write(s->irq_efd[v], &one, sizeof(one)) < 0) {
 				/* The count is saturated: the fd is readable anyway. */
 			}
+		}
+		if (seq) {
+			pthread_mutex_lock(&s->ev_lock);
+			s->ev_done = seq;
+			pthread_cond_broadcast(&s->ev_cond);
+			pthread_mutex_unlock(&s->ev_lock);
 		}
 		len -= (size_t)(nl + 1 - buf);
 		memmove(buf, nl + 1, len);
@@ -376,6 +434,31 @@ static int start_events(struct ctnic_dev *dev)
 		return ctnic_dev_err(dev, -EIO, "HELLO on the interrupt connection to ctnic-sim %s: %s",
 				     s->path, strerror(errno));
 	/*
+	 * Its answer, read here a byte at a time (the EV lines after it are the
+	 * reader's): " ev <n>" at its end names the last EV this connection
+	 * will not get. Without it (an older simulator) answers do not wait.
+	 */
+	char ans[CTNIC_SIM_LINE_MAX];
+	size_t alen = 0;
+	for (;;) {
+		struct pollfd p = { .fd = s->ev_fd, .events = POLLIN };
+		ssize_t n;
+
+		if (alen + 1 >= sizeof(ans) || poll(&p, 1, SIM_TIMEOUT_MS) <= 0 ||
+		    (n = recv(s->ev_fd, ans + alen, 1, 0)) <= 0)
+			return ctnic_dev_err(dev, -EPROTO, "HELLO on the interrupt connection to ctnic-sim %s: no answer line",
+					     s->path);
+		if (ans[alen] == '\n')
+			break;
+		alen++;
+	}
+	ans[alen] = '\0';
+	const char *ev = strstr(ans, " ev ");
+	unsigned long long base;
+	int sync = !strncmp(ans, "OK ", 3) && ev && sscanf(ev, " ev %llu", &base) == 1;
+	if (sync)
+		s->ev_base = s->ev_done = s->req_seq = base;
+	/*
 	 * The reader takes no signals (it inherits this mask): they stay with the
 	 * application's threads, so a daemon that blocks SIGTERM for its signalfd
 	 * is not killed by one delivered to the reader.
@@ -388,6 +471,7 @@ static int start_events(struct ctnic_dev *dev)
 	if (rc != 0)
 		return ctnic_dev_err(dev, -rc, "thread for the interrupts of %s: %s", dev->uri, strerror(rc));
 	s->ev_running = 1;
+	s->ev_sync = sync;
 	return 0;
 }
 

@@ -9,9 +9,11 @@
 #include "card.h"
 
 #include <algorithm>
+#include <cstdio>
 #include <cstring>
 #include <type_traits>
 
+#include "../../driver/include/ctnic_regs.h"
 #include "verilated.h"
 #include "verilated_vcd_c.h"
 #include "Vctnic_top___024root.h"
@@ -25,8 +27,22 @@ constexpr unsigned RESET_CYCLES = 16;
 constexpr unsigned AXIL_TIMEOUT = 1000;
 /* Cycles run after each BAR0 write, for what it starts to show. */
 constexpr unsigned SETTLE_CYCLES = 8;
-/* Cycles without any stream activity after which the pipeline counts as drained. */
-constexpr uint64_t DRAIN_CYCLES = 4096;
+/*
+ * Cycles without any movement (a stream beat, an AXI4 handshake) after which
+ * the card counts as drained. The longest pause measured inside work (a
+ * frame's last RX beat to its first TX or punt beat, a command read to its
+ * completion's write, DMA bursts; CTNIC_SIM_PAUSE_LOG over system_test,
+ * sim_proto_test and test-live-rtl.sh) is 14 cycles; docs/simulator.md.
+ */
+constexpr uint64_t DRAIN_CYCLES = 256;
+/*
+ * An interrupt moderation timer (RING_IRQ_TIME) that fires within this many
+ * cycles keeps the card busy; a longer one only runs while something else
+ * runs the clock (2^20 cycles: 4 ms of device time, seconds of wall time).
+ */
+constexpr uint64_t MODERATION_WAIT_MAX = 1u << 20;
+/* Cycles from a moderation timer's end to the card's irq output (IRQ_STATUS, then irq). */
+constexpr uint64_t IRQ_SETTLE_CYCLES = 8;
 /* VCD time per half cycle, in the model's precision (1 ps): a 250 MHz clock. */
 constexpr uint64_t HALF_PERIOD = 2000;
 
@@ -118,6 +134,32 @@ bool host_beat(T *, uint8_t *, size_t, std::vector<uint8_t> &, bool, bool *, ...
 	return false;
 }
 
+/*
+ * An interrupt moderation timer of the DMA engine is running and fires
+ * within `within` cycles: a ring has unsignalled entries (mcnt) and its
+ * timer (mtime, counting from the first of them) has not reached
+ * RING_IRQ_TIME (itime) yet. Read through hw/ctnic_sim.vlt; a top without
+ * the DMA engine has none.
+ */
+template <typename T>
+auto moderation_pending(const T *t, uint64_t within, int) -> decltype(t->rootp->ctnic_card__DOT__dma__DOT__mcnt_reg[0], bool())
+{
+	const auto *r = t->rootp;
+	for (unsigned i = 0; i < 4; i++) {
+		uint32_t cnt = r->ctnic_card__DOT__dma__DOT__mcnt_reg[i];
+		uint32_t waited = r->ctnic_card__DOT__dma__DOT__mtime_reg[i];
+		uint32_t limit = r->ctnic_card__DOT__dma__DOT__itime_reg[i];
+		if (cnt && waited < limit && limit - waited <= within)
+			return true;
+	}
+	return false;
+}
+template <typename T>
+bool moderation_pending(const T *, uint64_t, long)
+{
+	return false;
+}
+
 } // namespace
 
 using vbits::get_bit;
@@ -157,6 +199,7 @@ void Card::reset()
 		step();
 	top_->rst = 0;
 	cycle_ = 0;
+	tick_period_changes_++;
 	quiet_ = 0;
 }
 
@@ -244,14 +287,15 @@ void Card::collect(unsigned port, Collector &c, bool last)
 
 void Card::sample()
 {
-	bool moved = false;
+	bool moved = false, rx = false; /* rx: a beat in from the shell's MACs */
+	const char *card = nullptr;  /* what the card moved by itself, for the pause log */
 
 	for (unsigned p = 0; p < CARD_PORTS; p++) {
 		rx_fire_[p] = get_bit(top_->s_axis_rx_tvalid, p) && get_bit(top_->s_axis_rx_tready, p);
-		moved |= rx_fire_[p];
+		rx |= rx_fire_[p];
 		if (!get_bit(top_->m_axis_tx_tvalid, p))
 			continue;
-		moved = true;
+		card = "tx";
 		Collector &c = tx_[p];
 		for (unsigned i = 0; i < CARD_BEAT; i++)
 			if (get_bit(top_->m_axis_tx_tkeep, p * CARD_BEAT + i))
@@ -261,15 +305,29 @@ void Card::sample()
 	}
 	bool host_last = false;
 	if (host_beat(top_.get(), host_.desc, sizeof(host_.desc), host_.data, !host_.in_frame, &host_last, 0)) {
-		moved = true;
+		card = "punt";
 		host_.in_frame = true;
 		collect(CARD_PORTS, host_, host_last);
 	}
 	/* DMA counts as traffic: the clock keeps running while the card moves host memory. */
 	if (host_ram::sample(top_.get(), ram_, 0))
-		moved = true;
+		card = "dma";
+	moved = rx || card;
 	if (moved)
 		quiet_ = DRAIN_CYCLES;
+	/*
+	 * The pause log: each pause the card ended by itself (not an RX beat of
+	 * the shell, no BAR0 access since the last movement) is a pause inside
+	 * work, which DRAIN_CYCLES must outlast.
+	 */
+	uint64_t now = halves_ / 2;
+	if (pause_log_ && card && !kicked_ && moved_once_ && now - last_move_ > 1)
+		fprintf(pause_log_, "%llu %s\n", (unsigned long long)(now - last_move_), card);
+	if (moved) {
+		last_move_ = now;
+		moved_once_ = true;
+		kicked_ = false;
+	}
 
 	if (axil_ == Axil::WRITE) {
 		aw_done_ |= top_->s_axil_awvalid && top_->s_axil_awready;
@@ -319,6 +377,9 @@ void Card::step()
 	irq_prev_ = irq;
 	if (quiet_)
 		quiet_--;
+	/* A moderation timer about to fire is work; its interrupt shows a few cycles after. */
+	if (moderation_pending(top_.get(), MODERATION_WAIT_MAX, 0))
+		quiet_ = std::max<uint64_t>(quiet_, IRQ_SETTLE_CYCLES);
 	for (unsigned p = 0; p < CARD_PORTS; p++) {
 		RxPort &r = rx_[p];
 
@@ -334,6 +395,7 @@ void Card::step()
 
 bool Card::run_axil(uint32_t *resp)
 {
+	kicked_ = true;
 	aw_done_ = w_done_ = ar_done_ = axil_fin_ = false;
 	for (unsigned i = 0; i < AXIL_TIMEOUT && !axil_fin_; i++)
 		step();
@@ -358,6 +420,8 @@ bool Card::csr_read(uint32_t off, uint32_t *val, uint32_t *resp)
 
 bool Card::csr_write(uint32_t off, uint32_t val, uint32_t *resp)
 {
+	if (off == CTNIC_REG_TICK_PERIOD)
+		tick_period_changes_++;
 	axil_ = Axil::WRITE;
 	axil_addr_ = off;
 	axil_wdata_ = val;

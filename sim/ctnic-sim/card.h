@@ -9,6 +9,7 @@
 #define CTNIC_SIM_CARD_H
 
 #include <cstdint>
+#include <cstdio>
 #include <deque>
 #include <functional>
 #include <memory>
@@ -54,6 +55,12 @@ public:
 	}
 	/* Minimum cycles from one frame's first beat to the next on a port. */
 	void set_pace(uint64_t cycles) { pace_ = cycles; }
+	/*
+	 * Writes one line "<cycles> <tx|punt|dma>" per pause the card ends by
+	 * itself (no BAR0 access, no RX beat ends it): how long the card goes
+	 * without moving while it still has work (docs/simulator.md).
+	 */
+	void set_pause_log(FILE *f) { pause_log_ = f; }
 
 	/* BAR0 accesses; each runs clock cycles until the response. false: no response in time. */
 	bool csr_read(uint32_t off, uint32_t *val, uint32_t *resp);
@@ -70,6 +77,10 @@ public:
 	/* Frames are waiting to go in (and may: rx_enable is 1), or something moved lately. */
 	bool busy() const;
 	uint64_t cycle() const { return cycle_; }
+	/* Clock cycles since power-on (not restarted by reset()). */
+	uint64_t clocks() const { return halves_ / 2; }
+	/* Writes of TICK_PERIOD and resets so far: after one, TICK_PERIOD may have changed. */
+	uint64_t tick_period_changes() const { return tick_period_changes_; }
 	size_t rx_left() const;
 	bool rx_enable() const { return top_->rx_enable; }
 
@@ -104,6 +115,10 @@ private:
 	uint64_t halves_ = 0; /* half cycles since power-on, the VCD's time */
 	uint64_t pace_ = 0;
 	uint64_t quiet_ = 0; /* cycles left before the pipeline counts as drained */
+	uint64_t tick_period_changes_ = 0;
+	FILE *pause_log_ = nullptr;
+	uint64_t last_move_ = 0; /* in cycles since power-on */
+	bool moved_once_ = false, kicked_ = false;
 	RxPort rx_[CARD_PORTS];
 	bool rx_fire_[CARD_PORTS] = {};
 	Collector tx_[CARD_PORTS];

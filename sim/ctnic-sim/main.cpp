@@ -9,12 +9,15 @@
  * frames still moving), so a run depends on its inputs and on the order of
  * host requests, never on the machine's speed.
  */
+#include <algorithm>
 #include <cerrno>
 #include <csignal>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <ctime>
 #include <fcntl.h>
+#include <functional>
 #include <getopt.h>
 #include <memory>
 #include <pcap/pcap.h>
@@ -26,6 +29,7 @@
 #include <unistd.h>
 #include <vector>
 
+#include "../../driver/include/ctnic_regs.h"
 #include "card.h"
 #include "port_live.h"
 #include "proto.h"
@@ -33,8 +37,10 @@
 
 namespace {
 
-/* Cycles run between two looks at the sockets while traffic moves. */
+/* Cycles run between two looks at the sockets while traffic moves (live ports). */
 constexpr unsigned CYCLES_PER_POLL = 256;
+/* Without live ports: cycles between two looks at SIGTERM/SIGINT while running until quiet. */
+constexpr uint64_t QUIET_SIGNAL_CHECK = 65536;
 constexpr size_t MAX_CLIENTS = 16;
 constexpr int DLT_PUNT = DLT_USER0; /* host-desc file: 16-byte descriptor + frame */
 constexpr uint64_t NS_PER_CYCLE = 4; /* 250 MHz */
@@ -59,6 +65,24 @@ struct Options {
 	std::string tap[CARD_PORTS], iface[CARD_PORTS]; /* live ports (port_live.h) */
 	uint64_t pace = 0;
 	bool exit_when_done = false;
+	bool realtime = false;
+};
+
+/*
+ * --realtime: device time follows the wall clock. The card's own cycles give
+ * ticks at TICK_PERIOD; what they fall short of the wall clock since the
+ * anchor (start, or the last change of TICK_PERIOD) is added through
+ * TICK_ADVANCE, by the shell's own BAR0 accesses: at most one per round.
+ */
+struct Realtime {
+	bool on = false;
+	uint64_t anchor_ns = 0;     /* wall (CLOCK_MONOTONIC) at the anchor */
+	uint64_t anchor_clock = 0;  /* Card::clocks() at the anchor */
+	uint64_t period = 0;        /* TICK_PERIOD as read; 0: the tick is stopped */
+	uint64_t added = 0;         /* ticks written to TICK_ADVANCE since the anchor */
+	uint64_t changes = ~0ull;   /* Card::tick_period_changes() when TICK_PERIOD was read */
+	uint64_t last_ns = 0;       /* wall at the last look */
+	uint64_t writes = 0;        /* TICK_ADVANCE writes, for the exit line */
 };
 
 /* An output pcap, written as PATH.tmp and renamed to PATH when complete. */
@@ -74,6 +98,7 @@ struct Client {
 	std::string buf;
 	bool discarding = false; /* inside an overlong line */
 	Session s;
+	bool dead = false; /* could not take an EV line: closed by the main loop */
 };
 
 void usage(FILE *f)
@@ -92,6 +117,9 @@ void usage(FILE *f)
 		"  --host-desc FILE      write punted frames with their 16-byte descriptor (DLT_USER0)\n"
 		"  --pace N              at least N clock cycles from one frame's start to the next per port\n"
 		"  --vcd FILE            write a VCD waveform of the whole run\n"
+		"  --realtime            device time follows the wall clock (TICK_ADVANCE adds what\n"
+		"                        the cycles do not give): for live ports; outputs then\n"
+		"                        depend on wall time\n"
 		"  --exit-when-done      exit once every input is fed, the pipeline is drained\n"
 		"                        and no host client is connected\n"
 		"  --help                this text\n"
@@ -114,7 +142,7 @@ bool port_file(const char *arg, std::string *files, const char *opt)
 
 bool parse_options(int argc, char **argv, Options *o)
 {
-	enum { O_SOCKET = 256, O_MEM, O_MEMSZ, O_IN, O_OUT, O_HOST, O_HOSTD, O_PACE, O_VCD, O_EXIT, O_HELP, O_TAP, O_IFACE };
+	enum { O_SOCKET = 256, O_MEM, O_MEMSZ, O_IN, O_OUT, O_HOST, O_HOSTD, O_PACE, O_VCD, O_EXIT, O_HELP, O_TAP, O_IFACE, O_REALTIME };
 	static const struct option opts[] = {
 		{ "socket", required_argument, nullptr, O_SOCKET },
 		{ "host-mem", required_argument, nullptr, O_MEM },
@@ -128,6 +156,7 @@ bool parse_options(int argc, char **argv, Options *o)
 		{ "pace", required_argument, nullptr, O_PACE },
 		{ "vcd", required_argument, nullptr, O_VCD },
 		{ "exit-when-done", no_argument, nullptr, O_EXIT },
+		{ "realtime", no_argument, nullptr, O_REALTIME },
 		{ "help", no_argument, nullptr, O_HELP },
 		{ nullptr, 0, nullptr, 0 },
 	};
@@ -160,6 +189,7 @@ bool parse_options(int argc, char **argv, Options *o)
 			break;
 		case O_VCD: o->vcd = optarg; break;
 		case O_EXIT: o->exit_when_done = true; break;
+		case O_REALTIME: o->realtime = true; break;
 		case O_HELP: usage(stdout); exit(0);
 		default: usage(stderr); return false;
 		}
@@ -352,11 +382,12 @@ bool send_all(int fd, const std::string &s)
 
 /*
  * Reads what a client sent and answers each complete line. false: the client
- * is gone. quiet: run the card until it is quiet before each request
- * (without live ports), so the cycle a request is served at depends on the
- * requests, not on how they were cut into reads.
+ * is gone. quiet: run the card until it is quiet before each request and
+ * before its answer (without live ports), so the cycle a request is served
+ * at depends on the requests, not on how they were cut into reads or when
+ * they came. flush_irqs sends the EV lines of interrupts raised so far.
  */
-bool serve_client(Client &c, Card &card, const HostMem &mem, bool quiet)
+bool serve_client(Client &c, Card &card, const HostMem &mem, bool quiet, const std::function<void()> &flush_irqs)
 {
 	char buf[4096];
 	ssize_t n = recv(c.fd, buf, sizeof(buf), 0);
@@ -398,21 +429,94 @@ bool serve_client(Client &c, Card &card, const HostMem &mem, bool quiet)
 			line.pop_back();
 		while (quiet && card.busy())
 			card.step();
-		if (!send_all(c.fd, proto_answer(c.s, line, card, mem) + "\n"))
+		std::string ans = proto_answer(c.s, line, card, mem) + "\n";
+		/*
+		 * The answer goes out once the card is quiet again, after the
+		 * interrupts it raised: when a client has it, host RAM holds all the
+		 * request did, and the EV lines came first (libctnic counts them
+		 * before it returns, docs/simulator.md).
+		 */
+		while (quiet && card.busy())
+			card.step();
+		flush_irqs();
+		if (!send_all(c.fd, ans))
 			return false;
 	}
 }
 
-/* Sends "EV irq <i>" for each interrupt edge to every client past HELLO; drops those that cannot take it. */
+/*
+ * Sends "EV irq <i>" for each interrupt edge to every client past HELLO
+ * (version 3: "EV irq <i> <seq>", seq counting every EV from 1); marks those
+ * that cannot take it dead (closed by the main loop).
+ */
 void tell_irqs(std::vector<unsigned> &irqs, std::vector<Client> &clients)
 {
-	for (unsigned i : irqs)
-		for (size_t k = clients.size(); k-- > 0;)
-			if (clients[k].s.hello && !send_all(clients[k].fd, "EV irq " + std::to_string(i) + "\n")) {
-				close(clients[k].fd);
-				clients.erase(clients.begin() + (long)k);
-			}
+	for (unsigned i : irqs) {
+		proto_ev_seq++;
+		for (Client &c : clients) {
+			if (!c.s.hello || c.dead)
+				continue;
+			std::string ev = "EV irq " + std::to_string(i);
+			if (c.s.version >= 3)
+				ev += " " + std::to_string(proto_ev_seq);
+			if (!send_all(c.fd, ev + "\n"))
+				c.dead = true;
+		}
+	}
 	irqs.clear();
+}
+
+uint64_t wall_ns()
+{
+	struct timespec t;
+
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return (uint64_t)t.tv_sec * 1000000000u + (uint64_t)t.tv_nsec;
+}
+
+/* Look at the wall clock at most this often (1 ms: one tick at the reset TICK_PERIOD). */
+constexpr uint64_t REALTIME_STEP_NS = 1000000;
+
+/* One --realtime look: at most one BAR0 access of the shell's own. */
+void realtime_round(Realtime &rt, Card &card)
+{
+	uint64_t now = wall_ns();
+	uint32_t v, resp;
+
+	if (!rt.on)
+		return;
+	if (rt.changes != card.tick_period_changes()) {
+		/* Start, RESET or a host's write of TICK_PERIOD: read it again, anchor anew. */
+		rt.changes = card.tick_period_changes();
+		rt.period = card.csr_read(CTNIC_REG_TICK_PERIOD, &v, &resp) && !resp ? v : 0;
+		rt.anchor_ns = rt.last_ns = now;
+		rt.anchor_clock = card.clocks();
+		rt.added = 0;
+		return;
+	}
+	if (!rt.period || now - rt.last_ns < REALTIME_STEP_NS)
+		return;
+	rt.last_ns = now;
+	/* 250 MHz: one clock is 4 ns of wall time. */
+	uint64_t want = (now - rt.anchor_ns) / (NS_PER_CYCLE * rt.period);
+	uint64_t have = (card.clocks() - rt.anchor_clock) / rt.period + rt.added;
+	if (want <= have)
+		return;
+	uint64_t n = std::min<uint64_t>(want - have, UINT32_MAX);
+	if (card.csr_write(CTNIC_REG_TICK_ADVANCE, (uint32_t)n, &resp) && !resp) {
+		rt.added += n;
+		rt.writes++;
+	}
+}
+
+/* Closes and forgets the clients that left or could not be told. */
+void drop_dead(std::vector<Client> &clients)
+{
+	for (size_t i = clients.size(); i-- > 0;)
+		if (clients[i].dead) {
+			close(clients[i].fd);
+			clients.erase(clients.begin() + (long)i);
+		}
 }
 
 } // namespace
@@ -451,6 +555,11 @@ int main(int argc, char **argv)
 		write_frame(host_desc, f.cycle, f.desc, sizeof(f.desc), f.data);
 	}, o.vcd.empty() ? nullptr : o.vcd.c_str());
 	card.set_pace(o.pace);
+	Realtime rt;
+	rt.on = o.realtime;
+	/* A measuring aid (docs/simulator.md, "Time and determinism"): pauses inside work. */
+	FILE *pause_log = getenv("CTNIC_SIM_PAUSE_LOG") ? fopen(getenv("CTNIC_SIM_PAUSE_LOG"), "ae") : nullptr;
+	card.set_pause_log(pause_log);
 	/* Interrupts are told to the clients between requests and batches, not inside them. */
 	std::vector<unsigned> irqs;
 	card.set_irq_sink([&](unsigned i) { irqs.push_back(i); });
@@ -504,13 +613,16 @@ int main(int argc, char **argv)
 		for (unsigned p = 0; p < CARD_PORTS; p++)
 			if (live[p])
 				pfd.push_back({ live[p]->fd(), POLLIN, 0 });
-		if (poll(pfd.data(), pfd.size(), busy ? 0 : 1000) < 0 && errno != EINTR) {
+		/* --realtime keeps device time moving while the card idles (10 looks a second). */
+		if (poll(pfd.data(), pfd.size(), busy ? 0 : rt.on ? 100 : 1000) < 0 && errno != EINTR) {
 			perror("ctnic-sim: poll");
 			rc = 1;
 			break;
 		}
 		if (pfd[0].revents)
 			stop = true;
+		/* Before any request of this round: a read of TICK_LO sees the wall clock's time. */
+		realtime_round(rt, card);
 		for (unsigned p = 0, k = live_at; p < CARD_PORTS; p++) {
 			if (!live[p] || !(pfd[k++].revents & (POLLIN | POLLERR | POLLHUP)))
 				continue;
@@ -533,12 +645,11 @@ int main(int argc, char **argv)
 		 * they arrive while the clock runs free (DMA, frames), so the same
 		 * inputs and requests give the same outputs.
 		 */
-		for (size_t i = clients.size(); i-- > 0;) {
-			if (pfd[2 + i].revents && !serve_client(clients[i], card, mem, !any_live)) {
-				close(clients[i].fd);
-				clients.erase(clients.begin() + (long)i);
-			}
-		}
+		auto flush = [&] { tell_irqs(irqs, clients); };
+		for (size_t i = clients.size(); i-- > 0;)
+			if (pfd[2 + i].revents && !clients[i].dead && !serve_client(clients[i], card, mem, !any_live, flush))
+				clients[i].dead = true;
+		drop_dead(clients);
 		if (pfd[1].revents & POLLIN) {
 			int cfd = accept4(lfd, nullptr, nullptr, SOCK_CLOEXEC);
 			if (cfd >= 0 && clients.size() >= MAX_CLIENTS) {
@@ -546,12 +657,24 @@ int main(int argc, char **argv)
 						      std::to_string(MAX_CLIENTS) + "): try again when one has left\n");
 				close(cfd);
 			} else if (cfd >= 0) {
-				clients.push_back(Client{ cfd, {}, false, {} });
+				clients.push_back(Client{ cfd, {}, false, {}, false });
 			}
 		}
-		if (busy)
+		/*
+		 * Without live ports the clock runs until the card is quiet, in one
+		 * go: a client hears of interrupts (and may read host RAM) only once
+		 * the card has stopped, so what it sees there does not depend on
+		 * when it looked, and a request finds the card at the same cycle
+		 * whenever it comes. Only a signal cuts the run short.
+		 */
+		if (busy && any_live)
 			for (unsigned i = 0; i < CYCLES_PER_POLL; i++)
 				card.step();
+		for (uint64_t i = 1; busy && !any_live && card.busy(); i++) {
+			card.step();
+			if (i % QUIET_SIGNAL_CHECK == 0 && proto_stop)
+				break;
+		}
 		tell_irqs(irqs, clients);
 	}
 
@@ -570,9 +693,13 @@ int main(int argc, char **argv)
 			fprintf(stderr, "ctnic-sim: port %u (%s %s): %llu frames received, %llu sent, %llu not taken by the interface\n",
 				p, live[p]->kind(), live[p]->name().c_str(), (unsigned long long)live[p]->rx_frames,
 				(unsigned long long)live[p]->tx_frames, (unsigned long long)live[p]->tx_dropped);
+	if (rt.on)
+		fprintf(stderr, "ctnic-sim: --realtime: %llu TICK_ADVANCE writes\n", (unsigned long long)rt.writes);
 	if (any_live)
 		fprintf(stderr, "ctnic-sim: %llu live frames dropped with the receive queue full\n",
 			(unsigned long long)live_rx_dropped);
+	if (pause_log)
+		fclose(pause_log);
 	fprintf(stderr, "ctnic-sim: stopped at cycle %llu, %zu frames not fed\n",
 		(unsigned long long)card.cycle(), card.rx_left());
 	return rc;

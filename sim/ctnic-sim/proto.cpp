@@ -136,6 +136,7 @@ bool printable(const std::string &s)
 } // namespace
 
 volatile int proto_stop = 0;
+uint64_t proto_ev_seq = 0;
 
 size_t proto_line_max(const std::string &start)
 {
@@ -171,6 +172,9 @@ std::string proto_answer(Session &s, const std::string &line, Card &card, const 
 		/* The answer names the version asked: a version-1 client reads its own. */
 		snprintf(buf, sizeof(buf), "OK ctnic-sim %" PRIu32 " mem %s %zu", v,
 			 mem.path.c_str(), mem.size);
+		/* Version 3: the last EV sequence number sent; this connection gets the ones after it. */
+		if (v >= 3)
+			snprintf(buf + strlen(buf), sizeof(buf) - strlen(buf), " ev %" PRIu64, proto_ev_seq);
 		return buf;
 	}
 	bool v3 = op == "FEED" || op == "RUN";

@@ -3,6 +3,7 @@
 #define CTNIC_SIM_PROTO_SERVER_H
 
 #include <cstddef>
+#include <cstdint>
 #include <string>
 
 #include "card.h"
@@ -28,5 +29,7 @@ size_t proto_line_max(const std::string &start);
 
 /* Set by SIGTERM/SIGINT: a long RUN stops early. */
 extern volatile int proto_stop;
+/* EV lines sent so far (their sequence numbers, version 3): HELLO 3 names it. */
+extern uint64_t proto_ev_seq;
 
 #endif /* CTNIC_SIM_PROTO_SERVER_H */

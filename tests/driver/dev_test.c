@@ -35,6 +35,7 @@ enum fake_mode {
 	FAKE_HANGUP,      /* closes the connection after HELLO */
 	FAKE_OLD_VERSION, /* HELLO answer of another protocol version */
 	FAKE_IRQ,         /* rings interrupt vector 2 twice on the second connection */
+	FAKE_SEQ,         /* protocol 3's numbered EV lines: R raises vector 1, told late on the second connection */
 };
 
 struct fake {
@@ -44,6 +45,7 @@ struct fake {
 	pthread_t thread;
 	uint32_t regs[CTNIC_BAR0_SIZE / 4];
 	unsigned requests; /* lines after HELLO */
+	int ev_conn;       /* the second connection (FAKE_SEQ) */
 	uint64_t cycle;    /* moved by RUN, as ctnic-sim's clock */
 	uint8_t fed[CTNIC_SIM_FEED_FRAME_MAX]; /* the last frame FEED brought, and its port */
 	size_t fed_len;
@@ -69,8 +71,11 @@ static int fake_line(struct fake *f, int fd, char *line, int *hellos)
 	unsigned off, val;
 
 	if (!strncmp(line, "HELLO ", 6)) {
-		answer(fd, "OK ctnic-sim %d mem %s 8192\n",
-		       f->mode == FAKE_OLD_VERSION ? 99 : CTNIC_SIM_PROTO_VERSION, f->mem);
+		answer(fd, "OK ctnic-sim %d mem %s 8192%s\n",
+		       f->mode == FAKE_OLD_VERSION ? 99 : CTNIC_SIM_PROTO_VERSION, f->mem,
+		       f->mode == FAKE_SEQ ? " ev 0" : "");
+		if (f->mode == FAKE_SEQ && ++*hellos == 2)
+			f->ev_conn = fd;
 		/* The second connection is libctnic's interrupt line: ring it. */
 		if (f->mode == FAKE_IRQ && ++*hellos == 2)
 			answer(fd, "EV irq 2\nEV irq 99\nEV news\nEV irq 2\n");
@@ -108,6 +113,11 @@ static int fake_line(struct fake *f, int fd, char *line, int *hellos)
 			answer(fd, "OK inputs 0 busy 0\n");
 		else
 			answer(fd, "OK cycle %llu inputs 0 busy 0 rx_enable 0\n", (unsigned long long)f->cycle);
+	} else if (f->mode == FAKE_SEQ && sscanf(line, "R %x", &off) == 1) {
+		/* The interrupt before the answer on this connection, 300 ms later on the other. */
+		answer(fd, "EV irq 1 1\nOK 0x%08x\n", f->regs[off / 4]);
+		usleep(300000);
+		answer(f->ev_conn, "EV irq 1 1\n");
 	} else if (sscanf(line, "R %x", &off) == 1) {
 		if (f->mode == FAKE_GARBAGE)
 			answer(fd, "HELLO THERE\n");
@@ -492,6 +502,23 @@ static void test_reset_refused_by_the_simulator_says_why(void **state)
 	fake_stop(f);
 }
 
+static void test_an_answer_waits_until_the_interrupts_before_it_are_counted(void **state)
+{
+	struct fake *f = fake_start(FAKE_SEQ);
+	struct ctnic_dev *dev = open_fake(f);
+	struct pollfd p = { .events = POLLIN };
+	uint32_t v;
+
+	(void)state;
+	assert_int_equal(ctnic_irq_fd(dev, 1, &p.fd), 0);
+	assert_int_equal(ctnic_csr_read(dev, CTNIC_REG_ID, &v), 0);
+	assert_int_equal(v, CTNIC_REG_ID_RESET);
+	/* The EV line numbered 1 came before the answer: its count is there when the read returns. */
+	assert_int_equal(poll(&p, 1, 0), 1);
+	ctnic_close(dev);
+	fake_stop(f);
+}
+
 /* ---- sim: only calls (ctnic_sim.h) ---- */
 
 static void test_sim_port_rx_sends_the_frame_and_returns_the_cycle_it_was_queued(void **state)
@@ -628,6 +655,7 @@ int main(void)
 		cmocka_unit_test(test_interrupt_lines_make_the_vector_fd_readable),
 		cmocka_unit_test(test_reset_is_one_request_and_the_registers_read_their_reset_values),
 		cmocka_unit_test(test_reset_refused_by_the_simulator_says_why),
+		cmocka_unit_test(test_an_answer_waits_until_the_interrupts_before_it_are_counted),
 		cmocka_unit_test(test_sim_port_rx_sends_the_frame_and_returns_the_cycle_it_was_queued),
 		cmocka_unit_test(test_sim_port_rx_refuses_lengths_and_ports_the_card_cannot_take),
 		cmocka_unit_test(test_sim_run_and_status_return_the_cycle),

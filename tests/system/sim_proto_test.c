@@ -163,7 +163,7 @@ static long long reg(struct conn *c, unsigned off)
 	return ask(c, req, "OK 0x", ans, sizeof(ans)) ? strtoll(ans + 3, NULL, 16) : -1;
 }
 
-/* FEED and RUN against the real RTL; fed[] gets the two frames that went in. 1: all of it ran. */
+/* FEED and RUN against the real RTL; fed[] gets the three frames that went in. 1: all of it ran. */
 static int test_v3(const char *sock, const char *id, struct fed *fed)
 {
 	struct conn v;
@@ -284,8 +284,126 @@ static int test_v3(const char *sock, const char *id, struct fed *fed)
 	tap(ok && fed[1].done >= fed[1].queued + CTNIC_SIM_FEED_FRAME_MAX / 64 && rxb0 == CTNIC_SIM_FEED_FRAME_MAX,
 	    "FEED of a 9216-byte frame then STATUS in one write: STATUS waits until it went through (cycle %llu -> %llu, port 0 rx bytes %lld)",
 	    fed[1].queued, fed[1].done, rxb0);
+
+	/*
+	 * A punt ring whose interrupt waits for its moderation timer
+	 * (RING_IRQ_TIME 5000 clocks, longer than any pause of the card): the
+	 * request after the FEED is served only once the timer fired.
+	 */
+	const unsigned irq_time = 5000;
+	const unsigned wr[][2] = {
+		{ CTNIC_REG_RING_BASE_LO(CTNIC_RING_ID_PUNT), 0 },
+		{ CTNIC_REG_RING_IRQ_COUNT(CTNIC_RING_ID_PUNT), 100 },
+		{ CTNIC_REG_RING_IRQ_TIME(CTNIC_RING_ID_PUNT), irq_time },
+		{ CTNIC_REG_IRQ_ENABLE, 1u << CTNIC_RING_ID_PUNT },
+		/* 16 slots of 2 KiB: 32 KiB of the 64 KiB host memory */
+		{ CTNIC_REG_RING_CFG(CTNIC_RING_ID_PUNT), CTNIC_RING_CFG_ENABLE_MASK | 11u << CTNIC_RING_CFG_SLOT_LOG2_SHIFT | 4u },
+	};
+	ok = 1;
+	for (size_t i = 0; i < sizeof(wr) / sizeof(wr[0]); i++) {
+		snprintf(req, sizeof(req), "W 0x%04x 0x%x\n", wr[i][0], wr[i][1]);
+		ok = ok && ask(&v, req, "OK", NULL, 0);
+	}
+	make_frame(&fed[2], 0, 100, 0xc0);
+	l = feed_line(0, fed[2].frame, fed[2].len);
+	/* The interrupt's EV line (protocol 3: numbered) comes before the answer it belongs to. */
+	int ev = ok && conn_send(&v, l, strlen(l)) == 0 && conn_line(&v, ans, sizeof(ans)) == 0 &&
+		 !strncmp(ans, "EV irq 0 ", 9) && strtoull(ans + 9, NULL, 10) >= 1;
+	if (!ev)
+		tap_diag("before the FEED answer: '%s', expected 'EV irq 0 <seq>'", ans);
+	free(l);
+	ok = ok && ev && conn_line(&v, ans, sizeof(ans)) == 0 && !strncmp(ans, "OK cycle ", 9);
+	fed[2].queued = (unsigned long long)field(ans, "cycle ");
+	ok = ok && ask(&v, "STATUS\n", "OK cycle ", ans, sizeof(ans));
+	fed[2].done = (unsigned long long)field(ans, "cycle ");
+	snprintf(req, sizeof(req), "R 0x%04x\n", CTNIC_REG_IRQ_STATUS);
+	ok = ok && ask(&v, req, "OK 0x00000001", NULL, 0) && reg(&v, CTNIC_REG_RING_PROD(CTNIC_RING_ID_PUNT)) == 1;
+	tap(ok && fed[2].done >= fed[2].queued + irq_time,
+	    "a punt whose interrupt waits for RING_IRQ_TIME %u: FEED is answered after it fired, its EV line first (cycle %llu -> %llu)",
+	    irq_time, fed[2].queued, fed[2].done);
 	close(v.fd);
 	return 1;
+}
+
+static double now_ms(void)
+{
+	struct timespec t;
+
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return t.tv_sec * 1e3 + t.tv_nsec / 1e6;
+}
+
+/* TICK_LO over 1.5 s of wall time on the simulator without --realtime: only its own cycles move it. */
+static void test_no_realtime(const char *sock)
+{
+	struct conn v;
+	long long a, b;
+
+	if (conn_open(&v, sock) < 0 || !ask(&v, "HELLO 3\n", "OK ", NULL, 0)) {
+		tap(0, "a client for the tick test");
+		return;
+	}
+	a = reg(&v, CTNIC_REG_TICK_LO);
+	usleep(1500000);
+	b = reg(&v, CTNIC_REG_TICK_LO);
+	tap(a >= 0 && b >= a && b - a <= 1, "without --realtime, 1.5 s of wall time moves TICK_LO by %lld ticks (at most 1)", b - a);
+	close(v.fd);
+}
+
+/*
+ * --realtime: device time follows the wall clock at TICK_PERIOD (1 ms a tick
+ * at reset); TICK_PERIOD 0 stops it; a new period is read again.
+ */
+static void test_realtime(char *sim, const char *dir)
+{
+	char sock[160], logf[160];
+	struct conn v;
+	char *args[] = { sim, "--socket", sock, "--host-mem-size", "65536", "--realtime", NULL };
+	double t_spawn, t_ready, t_read;
+	long long a, b, t;
+	pid_t pid;
+
+	snprintf(sock, sizeof(sock), "%s/rt.sock", dir);
+	snprintf(logf, sizeof(logf), "%s/rt.log", dir);
+	t_spawn = now_ms();
+	pid = th_spawn(args, logf);
+	if (th_wait_path(sock, pid, 30000) < 0 || conn_open(&v, sock) < 0 || !ask(&v, "HELLO 3\n", "OK ", NULL, 0)) {
+		tap(0, "ctnic-sim --realtime starts");
+		th_diag_file(logf);
+		kill(pid, SIGTERM);
+		th_wait(pid, 20000);
+		return;
+	}
+	t_ready = now_ms();
+	usleep(1500000);
+	t = reg(&v, CTNIC_REG_TICK_LO);
+	t_read = now_ms();
+	/* The simulator anchors device time when it starts: between spawn and the socket appearing. */
+	tap(t >= 0.8 * (t_read - t_ready) && t <= 1.5 * (t_read - t_ready) && t <= t_read - t_spawn + 5,
+	    "--realtime: after %.0f ms (%.0f since spawn) TICK_LO reads %lld: 1 tick a ms at the reset TICK_PERIOD",
+	    t_read - t_ready, t_read - t_spawn, t);
+
+	char req[64];
+	snprintf(req, sizeof(req), "W 0x%04x 0\n", CTNIC_REG_TICK_PERIOD);
+	ask(&v, req, "OK", NULL, 0);
+	a = reg(&v, CTNIC_REG_TICK_LO);
+	usleep(500000);
+	b = reg(&v, CTNIC_REG_TICK_LO);
+	tap(a >= 0 && b == a, "--realtime with TICK_PERIOD 0: the tick stays stopped (%lld -> %lld)", a, b);
+
+	snprintf(req, sizeof(req), "W 0x%04x 25000\n", CTNIC_REG_TICK_PERIOD);
+	ask(&v, req, "OK", NULL, 0);
+	a = reg(&v, CTNIC_REG_TICK_LO);
+	double t0 = now_ms();
+	usleep(500000);
+	b = reg(&v, CTNIC_REG_TICK_LO);
+	double ms = now_ms() - t0;
+	tap(b - a >= 0.8 * 10 * ms && b - a <= 1.5 * 10 * ms,
+	    "--realtime reads a new TICK_PERIOD (25000: 10 ticks a ms): %lld ticks in %.0f ms", b - a, ms);
+	close(v.fd);
+	kill(pid, SIGTERM);
+	int st = th_wait(pid, 20000);
+	tap(st >= 0 && WIFEXITED(st) && WEXITSTATUS(st) == 0, "ctnic-sim --realtime exits 0 on SIGTERM");
 }
 
 /* The records of a nanosecond pcap: calls fn(ts_ns, data, len) for each; the count, or -1. */
@@ -326,7 +444,7 @@ static void check_punt(void *arg, uint64_t ns, const uint8_t *d, size_t len)
 	const struct fed *f = &pc->fed[pc->seen++];
 	uint64_t cycle = ns / 4;
 
-	if (pc->seen > 2)
+	if (pc->seen > 3)
 		return;
 	/* 16-byte descriptor: length, reason, ingress port; then the frame as fed. */
 	int ok = len == 16 + f->len && (d[0] | d[1] << 8) == (int)f->len && d[2] == CTNIC_PUNT_NON_IPV4 &&
@@ -342,8 +460,8 @@ static void check_fed_pcaps(const char *punts, const char *out0, const char *out
 	struct punt_check pc = { fed, 0, 0 };
 	int n = pcap_each(punts, check_punt, &pc);
 
-	tap(n == 2 && pc.good == 2,
-	    "--host-desc holds the two fed frames byte for byte, with their ingress port, between FEED and the STATUS after it");
+	tap(n == 3 && pc.good == 3,
+	    "--host-desc holds the three fed frames byte for byte, with their ingress port, between FEED and the STATUS after it");
 	tap(pcap_each(out0, NULL, NULL) == 0 && pcap_each(out1, NULL, NULL) == 0,
 	    "nothing left by a network port (--out pcaps empty): a punted frame goes only to the host");
 }
@@ -512,14 +630,16 @@ int main(int argc, char **argv)
 	tap(ask(&a, "R 0\n", want, NULL, 0), "after them the simulator still reads the RTL's id");
 	close(a.fd);
 
-	struct fed fed[2];
+	struct fed fed[3];
 	int v3 = test_v3(sock, want, fed);
+	test_no_realtime(sock);
 
 	kill(sim, SIGTERM);
 	int stt = th_wait(sim, 20000);
 	tap(stt >= 0 && WIFEXITED(stt) && WEXITSTATUS(stt) == 0, "ctnic-sim exits 0 on SIGTERM");
 	if (v3)
 		check_fed_pcaps(punts, out0, out1, fed);
+	test_realtime(argv[1], dir);
 	tap(access(sock, F_OK) != 0 && access(mem, F_OK) != 0, "ctnic-sim removes its socket and host memory file");
 	th_cleanup();
 	return tap_done();
