@@ -15,7 +15,15 @@ TEST_BINS  += $(CTNIC_LIVE_GW)
 TEST_PROGS += tests/live/test-sim-tap.sh
 TEST_PROGS += tests/live/test-live.sh tests/live/test-live-rtl.sh
 TEST_PROGS += tests/live/test-live-story.sh tests/live/test-live-story-control.sh
-TEST_PROGS += tests/live/test-live-many.sh
+TEST_PROGS += tests/live/test-live-many.sh tests/live/test-live-many-rtl.sh
+
+# make test-live-many-sim: the 1,000 connections of test-live-many.sh through
+# the RTL card (ctnic-sim + ctnicd on sim:) with the full audit; too long for
+# make test, which runs test-live-many-rtl.sh (200, no full audit). Root.
+.PHONY: test-live-many-sim
+test-live-many-sim: deps
+	@$(MAKE) --no-print-directory $(CTNIC_SIM) $(CTNICD)
+	@CTNIC_BUILD=$(B) CTNIC_LIVE_CARD=sim tests/live/test-live-many.sh
 
 # docs/linux-comparison.md: the story through Linux and through ctnic, every
 # difference classified (tests/live/linux-comparison.sh; root).
