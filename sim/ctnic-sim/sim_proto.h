@@ -8,7 +8,7 @@
  * CTNIC_SIM_FEED_LINE_MAX). The client sends requests; the simulator
  * answers every request with exactly one line, in order:
  *
- *   HELLO <version>        OK ctnic-sim <version> mem <path> <bytes>
+ *   HELLO <version>        OK ctnic-sim <version> mem <path> <bytes> [ev <n>]   (ev: version 3)
  *   R <offset>             OK <value>            (BAR0 read, value as 0x%08x)
  *   W <offset> <value>     OK                    (BAR0 write)
  *   STATUS                 OK cycle <n> inputs <frames left> busy <0|1> rx_enable <0|1>
@@ -20,11 +20,14 @@
  * protocol version and names the shared-memory file that is the card's host
  * RAM. The simulator speaks versions CTNIC_SIM_PROTO_MIN_VERSION to
  * CTNIC_SIM_PROTO_VERSION and answers HELLO with the version asked; version
- * 2 added RESET, version 3 FEED and RUN. Without live ports every request
- * is served only once the card is quiet (frames through, DMA done), so the
- * request after a FEED sees what the frame did. RESET puts the RTL back to its reset state (every register
- * at its reset value, rings off); host RAM, queued input frames and the
- * cycle count's meaning stay (the count restarts at 0). A request that cannot be served is answered
+ * 2 added RESET, version 3 FEED, RUN and numbered EV lines. Without live
+ * ports every request is served once the card is quiet (frames through, DMA
+ * done, 256 cycles without movement) and answered once it is quiet again,
+ * after the EV lines of the interrupts it raised: when a client has an
+ * answer, host RAM holds all the request did. RESET puts the RTL back to
+ * its reset state (every register at its reset value, rings off); host RAM,
+ * queued input frames and the cycle count's meaning stay (the count
+ * restarts at 0). A request that cannot be served is answered
  *
  *   ERR <code> <message>
  *
@@ -33,9 +36,10 @@
  * client skips those it does not know. Each rising edge of the card's
  * interrupt output bit i sends
  *
- *   EV irq <i>
+ *   EV irq <i>            (version 3: EV irq <i> <seq>, seq numbering EV lines from 1)
  *
- * to every client that has said HELLO.
+ * to every client that has said HELLO. HELLO 3's "ev <n>" is the last seq
+ * sent before it: that connection gets those after n.
  */
 #ifndef CTNIC_SIM_PROTO_H
 #define CTNIC_SIM_PROTO_H
