@@ -197,6 +197,11 @@ static void on_event(void *arg, const struct ctnic_event *e)
 	}
 }
 
+void ctnicd_core_event(struct ctnicd_core *c, const struct ctnic_event *e)
+{
+	on_event(c, e);
+}
+
 int ctnicd_core_commit(struct ctnicd_core *c)
 {
 	struct ctnic_event cpl;

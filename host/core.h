@@ -143,6 +143,8 @@ void ctnicd_core_host_rx(struct ctnicd_core *c, const uint8_t *frame, size_t len
 int ctnicd_core_events(struct ctnicd_core *c);
 /* Submits the posted commands and waits for them. */
 int ctnicd_core_commit(struct ctnicd_core *c);
+/* One event of the card (an expiry, a completion, a ring error) handled as ctnicd_core_events does. */
+void ctnicd_core_event(struct ctnicd_core *c, const struct ctnic_event *e);
 /* Sends what the inject ring holds. */
 int ctnicd_core_flush(struct ctnicd_core *c);
 

@@ -5,10 +5,7 @@
  * its binding, next hops, class and generation; keys that lead nowhere are
  * deleted. TCP state comes back from the class (one class per state).
  *
- * The reads go through the command ring in batches (KEY_READ, FLOW_READ,
- * NH_READ; each completion carries the entry), so a card of 131072 key
- * slots is read in a few hundred ring round trips, not a million register
- * accesses.
+ * The reads go through the command ring in batches (cardread.h).
  */
 #include <errno.h>
 #include <stdio.h>
@@ -16,12 +13,12 @@
 #include <string.h>
 
 #include "aging.h"
+#include "cardread.h"
 #include "core.h"
 #include "route.h"
 
 struct rb {
 	struct ctnicd_core *c;
-	uint8_t op;                      /* the reads under way */
 	uint32_t (*slots)[2];            /* per flow id: its two key slots */
 	struct ctnic_key_entry *keys;    /* per flow id and direction: [id * 2 + dir] */
 	uint32_t n;                      /* connections made */
@@ -106,99 +103,77 @@ static void flow_read(struct rb *rb, uint32_t id, const struct ctnic_flow *f)
 	rb->n++;
 }
 
-/* One read's completion. */
-static void on_read(void *arg, const struct ctnic_event *e)
+static void nh_in(void *arg, uint32_t i, const uint32_t *w)
+{
+	struct ctnicd_core *c = ((struct rb *)arg)->c;
+
+	if (i >= 256)
+		return;
+	ctnic_nexthop_unpack(w, &c->nh[i]);
+	if (c->nh[i].valid && i + 1 > c->nnh)
+		c->nnh = i + 1;
+}
+
+static void key_in(void *arg, uint32_t slot, const uint32_t *w)
 {
 	struct rb *rb = arg;
-	struct ctnicd_core *c = rb->c;
+	struct ctnic_key_entry k;
 
-	if (e->type != CTNIC_EVT_CPL || e->aux != rb->op || e->code != CTNIC_CMD_STATUS_OK)
+	ctnic_key_entry_unpack(w, &k);
+	if (!k.valid)
 		return;
-	if (e->aux == CTNIC_CMD_OP_NH_READ && e->tag < 256) {
-		ctnic_nexthop_unpack(e->data, &c->nh[e->tag]);
-		if (c->nh[e->tag].valid && e->tag + 1 > c->nnh)
-			c->nnh = e->tag + 1;
-	} else if (e->aux == CTNIC_CMD_OP_KEY_READ) {
-		struct ctnic_key_entry k;
-
-		ctnic_key_entry_unpack(e->data, &k);
-		if (!k.valid)
-			return;
-		if (k.flow_id < c->conns.cap && rb->slots[k.flow_id][k.reply] == UINT32_MAX) {
-			rb->slots[k.flow_id][k.reply] = e->tag;
-			rb->keys[2 * k.flow_id + k.reply] = k;
-		} else {
-			delete_key(rb, e->tag); /* beyond our table, or a second key of one direction */
-		}
-	} else if (e->aux == CTNIC_CMD_OP_FLOW_READ && e->tag < c->conns.cap) {
-		struct ctnic_flow f;
-
-		ctnic_flow_unpack(e->data, &f);
-		flow_read(rb, e->tag, &f);
+	if (k.flow_id < rb->c->conns.cap && rb->slots[k.flow_id][k.reply] == UINT32_MAX) {
+		rb->slots[k.flow_id][k.reply] = slot;
+		rb->keys[2 * k.flow_id + k.reply] = k;
+	} else {
+		delete_key(rb, slot); /* beyond our table, or a second key of one direction */
 	}
 }
 
-/* Reads entries [0, count) of op (those `want` says, all when NULL) through the command ring. */
-static int read_all(struct rb *rb, uint8_t op, uint32_t count, bool (*want)(const struct rb *, uint32_t))
+static void flow_in(void *arg, uint32_t id, const uint32_t *w)
 {
-	struct ctnicd_core *c = rb->c;
-	struct ctnic_ring *cmd = c->ring[CTNIC_RING_ID_CMD], *ev = c->ring[CTNIC_RING_ID_EVENT];
-	uint32_t batch = ctnic_ring_slots(cmd) < ctnic_ring_slots(ev) ? ctnic_ring_slots(cmd) : ctnic_ring_slots(ev);
-	uint32_t i = 0;
-	int rc;
+	struct rb *rb = arg;
+	struct ctnic_flow f;
 
-	batch = batch > 2 ? batch / 2 : 1;
-	rb->op = op;
-	while (i < count) {
-		struct ctnic_event cpl;
-		uint32_t posted = 0, last;
-
-		for (; i < count && posted < batch; i++) {
-			if (want && !want(rb, i))
-				continue;
-			if ((rc = ctnic_cmd_read(cmd, (enum ctnic_cmd_op)op, i, i)) < 0)
-				return rc;
-			posted++;
-		}
-		if (!posted)
-			break;
-		memset(&cpl, 0, sizeof(cpl));
-		if ((rc = ctnic_cmd_submit(cmd, &last)) < 0 ||
-		    (rc = ctnic_cmd_wait(cmd, ev, last, &cpl, on_read, rb, 5000)) < 0)
-			return rc;
-		on_read(rb, &cpl);
-	}
-	return 0;
+	if (id >= rb->c->conns.cap)
+		return;
+	ctnic_flow_unpack(w, &f);
+	flow_read(rb, id, &f);
 }
 
-static bool has_keys(const struct rb *rb, uint32_t id)
+static bool has_keys(void *arg, uint32_t id)
 {
+	const struct rb *rb = arg;
+
 	return rb->slots[id][0] != UINT32_MAX || rb->slots[id][1] != UINT32_MAX;
 }
 
 int ctnicd_core_readback(struct ctnicd_core *c, uint32_t *n)
 {
 	struct rb rb = { .c = c };
+	struct ctnicd_evq q = { 0 };
 	int rc = -ENOMEM;
 
 	*n = 0;
 	ctnicd_core_commit(c);
 	rb.slots = malloc((size_t)c->conns.cap * sizeof(*rb.slots));
 	rb.keys = calloc((size_t)c->conns.cap * 2, sizeof(*rb.keys));
-	if (!rb.slots || !rb.keys)
+	if (!rb.slots || !rb.keys) {
+		snprintf(c->err, sizeof(c->err), "reading the card's table back: out of memory");
 		goto out;
+	}
 	memset(rb.slots, 0xff, (size_t)c->conns.cap * sizeof(*rb.slots));
-	if ((rc = read_all(&rb, CTNIC_CMD_OP_NH_READ, c->info.nexthops < 256 ? c->info.nexthops : 256, NULL)) < 0 ||
-	    (rc = read_all(&rb, CTNIC_CMD_OP_KEY_READ, c->place.nslots, NULL)) < 0)
+	if ((rc = ctnicd_card_read(c, CTNIC_CMD_OP_NH_READ, c->info.nexthops < 256 ? c->info.nexthops : 256, NULL,
+				   nh_in, &rb, &q)) < 0 ||
+	    (rc = ctnicd_card_read(c, CTNIC_CMD_OP_KEY_READ, c->place.nslots, NULL, key_in, &rb, &q)) < 0)
 		goto out;
-	rc = read_all(&rb, CTNIC_CMD_OP_FLOW_READ, c->conns.cap, has_keys);
+	rc = ctnicd_card_read(c, CTNIC_CMD_OP_FLOW_READ, c->conns.cap, has_keys, flow_in, &rb, &q);
 out:
 	ctnicd_conns_relink(&c->conns);
 	delete_noted(&rb);
+	/* An expiry met during the reads ends the connection just read back (its generation matches). */
+	ctnicd_evq_deliver(c, &q);
 	*n = rb.n;
-	if (rc < 0)
-		snprintf(c->err, sizeof(c->err), "reading the card's table back: %s",
-			 rc == -ENOMEM ? "out of memory" : ctnic_last_error(c->dev));
 	free(rb.slots);
 	free(rb.keys);
 	free(rb.del);

@@ -118,6 +118,20 @@ static void test_churn_keeps_the_tables_equal_and_never_leaks(void **state)
 		assert_int_equal(ctnicd_core_audit(g.core, NULL, NULL, &n), 0);
 		assert_int_equal(n, 1);
 	}
+	/* And a valid flow record at an id the daemon does not use; the audit leaves aging as it found it. */
+	{
+		struct ctnic_flow f = { .valid = true, .tclass = 4 };
+		uint32_t id = 0, n = 0, before = 0, after = 0;
+
+		while (g.core->conns.c[id].flags & CTNICD_CONN_USED)
+			id++;
+		assert_int_equal(ctnic_flow_write(g.dev, id, &f), 0);
+		assert_int_equal(ctnic_csr_read(g.dev, CTNIC_REG_AGING_CTRL, &before), 0);
+		assert_int_equal(ctnicd_core_audit(g.core, NULL, NULL, &n), 0);
+		assert_int_equal(n, 2);
+		assert_int_equal(ctnic_csr_read(g.dev, CTNIC_REG_AGING_CTRL, &after), 0);
+		assert_int_equal(after, before);
+	}
 	gw_close(&g);
 }
 
