@@ -25,8 +25,9 @@ test-linux-diff-ctnic: deps
 	@$(MAKE) --no-print-directory test-linux-diff CTNIC_OUT=$(CTNIC_STORY_OUT)
 
 # make bench-replay: replay_frames_per_s and replay_device_s_per_s of a seeded
-# random hour of traffic (BENCH_REPLAY_ARGS="CONNECTIONS SEED"); printed, never asserted.
+# random hour of traffic on the model card, replay_sim_* on the simulated card
+# (BENCH_REPLAY_ARGS="CONNECTIONS SEED SIM_CONNECTIONS"); printed, never asserted.
 .PHONY: bench-replay
 bench-replay:
-	@$(MAKE) --no-print-directory $(B)/tools/replay/ctnic-replay >/dev/null
+	@$(MAKE) --no-print-directory $(B)/tools/replay/ctnic-replay $(B)/sim/ctnic-sim/ctnic-sim >/dev/null
 	@tests/replay/bench-replay.sh $(B) $(BENCH_REPLAY_ARGS)
