@@ -15,6 +15,7 @@ TEST_BINS  += $(CTNIC_LIVE_GW)
 TEST_PROGS += tests/live/test-sim-tap.sh
 TEST_PROGS += tests/live/test-live.sh tests/live/test-live-rtl.sh
 TEST_PROGS += tests/live/test-live-story.sh tests/live/test-live-story-control.sh
+TEST_PROGS += tests/live/test-live-story-rtl.sh tests/live/test-live-story-control-rtl.sh
 TEST_PROGS += tests/live/test-live-many.sh tests/live/test-live-many-rtl.sh
 
 # make test-live-many-sim: the 1,000 connections of test-live-many.sh through

@@ -44,14 +44,15 @@ wait_for() {
 # ports c0, s0 and host port h0, the links moved into place. Control socket
 # OUTDIR/ctl.sock, log OUTDIR/gw.log. The gateway is ctnic-live-gw (the
 # model card and ctnicd's core), or with CTNIC_LIVE_CARD=sim the RTL card
-# (ctnic-sim --tap) and ctnicd on sim: with --tap h0: that needs the RTL
-# card's DMA rings (issue 4; until then ctnicd there installs static flows
-# only and the connection tests fail).
+# (ctnic-sim --tap --realtime) and ctnicd on sim: with --tap h0.
 live_gw_up() {
   local out=$1 conf=${2:-${CTNIC_LIVE_CONF:-tests/live/live.conf}}
   topo_card_ns "$out"
   if [ "${CTNIC_LIVE_CARD:-model}" = sim ]; then
-    bg "$NS_GW" "$out/sim.log" "$B/sim/ctnic-sim/ctnic-sim" --socket "$out/sim.sock" --tap 0=c0 --tap 1=s0
+    # --realtime: device time on the wall clock, so live.conf's timeouts are
+    # seconds of the test's clock, as on the card (ctnic-sim alone runs
+    # ~1/1500 of the card's speed; docs/simulator.md).
+    bg "$NS_GW" "$out/sim.log" "$B/sim/ctnic-sim/ctnic-sim" --socket "$out/sim.sock" --tap 0=c0 --tap 1=s0 --realtime
     if ! wait_for 60 test -S "$out/sim.sock"; then
       echo "# ctnic-sim did not start:"; sed 's/^/#   /' "$out/sim.log"; return 1
     fi
