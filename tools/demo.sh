@@ -147,10 +147,9 @@ EOF
 PIDS+=($!)
 wait_path "$DIR/ctnic.sock" "${PIDS[-1]}" || { cat "$DIR/serve.log"; exit 1; }
 section "ctnicctl stats, after the story (ctnicctl -> ctnic-replay --serve -> the daemon's core on the RTL card)"
-"$CTNICCTL" -s "$DIR/ctnic.sock" stats | grep -E '^(card\.port[01]\.(rx|tx)_packets|card\.(hits|misses)|card\.punt\.(miss|tcp_flags)|daemon\.(conn_new|conn_expired|installs|removes|late\.|table\.(connections|linger) ))' \
+"$CTNICCTL" -s "$DIR/ctnic.sock" stats | grep -E '^(card\.port[01]\.(rx|tx)_packets|card\.(hits|misses)|card\.punt\.(miss|tcp_flags)|card\.aging\.(enabled|expired)|daemon\.(conn_new|conn_expired|installs|removes|late\.|table\.(connections|linger) ))' \
   | grep -vE 'late\.(rst_limited|passed|rst) '
-echo "(the card retired the connection itself: its aging scanner, AGING_EXPIRED, and no software removal)"
-"$CTNICCTL" -s "$DIR/ctnic.sock" device regs | grep -E '^AGING_(CTRL|EXPIRED) '
+echo "(the card retired the connection itself: card.aging.expired, and no software removal: daemon.removes)"
 section "ctnicctl conn list, after the story: the connection expired in CLOSE_WAIT (its binding lingers)"
 "$CTNICCTL" -s "$DIR/ctnic.sock" conn list 2>"$DIR/conn.err"; cat "$DIR/conn.err"
 stop "${PIDS[-1]}"
