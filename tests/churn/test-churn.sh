@@ -64,14 +64,16 @@ stat_is() {
   [ "$v" = "$3" ] || { echo "# $2 = ${v:-(none)}, expected $3"; return 1; }
 }
 
-# replay P BACKEND: plan P through ctnic-replay on BACKEND into $w/P/BACKEND, with the audit
-# (every key slot and flow record of the card against the daemon's table) and the connections left.
+# replay P BACKEND [NAME [OPTIONS...]]: plan P through ctnic-replay on BACKEND into $w/P/NAME
+# (default: BACKEND), with the audit (every key slot and flow record of the card against the
+# daemon's table) and the connections left.
 replay() {
-  local d=$w/$1/$2 t0 t1
+  local p=$1 b=$2 d=$w/$1/${3:-$2} t0 t1
+  shift $(($# < 3 ? $# : 3))
   mkdir -p "$d"
   t0=$(date +%s.%N)
-  "$REPLAY" --backend "$2" --audit --conn --config "$w/$1/gw.conf" --in 0="$w/$1/in0.pcap" --in 1="$w/$1/in1.pcap" \
-    --out 0="$d/o0.pcap" --out 1="$d/o1.pcap" >"$d/report" 2>"$d/stderr"
+  "$REPLAY" --backend "$b" --audit --conn --config "$w/$p/gw.conf" --in 0="$w/$p/in0.pcap" --in 1="$w/$p/in1.pcap" \
+    --out 0="$d/o0.pcap" --out 1="$d/o1.pcap" "$@" >"$d/report" 2>"$d/stderr"
   echo $? >"$d/rc"
   t1=$(date +%s.%N)
   awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.1f\n", b - a }' >"$d/seconds"
@@ -167,6 +169,27 @@ if gen big "$conns"; then
     "$(plan big ended_at_once) refused; $(plan big late_fins) late FINs; $(plan big expiry_rounds) expiry moments"
   replay big model
   checks big model
+
+  # The same churn on a model card whose table holds fewer keys than the churn has at its peak:
+  # cuckoo moves, and connections kept in software only when no slot is free (the daemon
+  # forwards their packets, its sweep ends them). Everything else as on the full card.
+  buckets=1
+  while [ $((16 * buckets)) -le $((2 * $(plan big max_live))) ]; do buckets=$((2 * buckets)); done
+  replay big model small-table --card buckets=$buckets
+  small_table() {
+    local d=$w/big/small-table card
+    card=$(sed -n "s/^replay: the card's aging scanner: \([0-9]*\) flows retired.*/\1/p" "$d/report")
+    echo "# $((8 * buckets)) key slots: $(stat_of "$d" daemon.cuckoo_moves) cuckoo moves," \
+      "$(stat_of "$d" daemon.install_no_slot) connections in software only, ${card:-?} expiries by the card"
+    "$DIFF" 0="$w/big/x0.pcap,$d/o0.pcap" 1="$w/big/x1.pcap,$d/o1.pcap" >"$d/diff" 2>&1 ||
+      { sed 's/^/# /' "$d/diff" | tail -8; return 1; }
+    grep -q "^replay: audit: 0 differences" "$d/report" && [ "$(cat "$d/rc")" = 0 ] &&
+      stat_is "$d" daemon.table.connections 0 && stat_is "$d" daemon.table.key_slots_used 0 &&
+      stat_is "$d" daemon.conn_new "$(plan big connections)" && stat_is "$d" daemon.conn_end "$(plan big connections)" &&
+      stat_is "$d" daemon.conn_expired "$(plan big expired)" && stat_is "$d" daemon.conn_early_drop 0 &&
+      stat_is "$d" daemon.late.translated "$(plan big late_packets)" && [ "$(stat_of "$d" daemon.cuckoo_moves)" -gt 0 ]
+  }
+  check "model_$(plan big connections)_small_table_cuckoo_and_software_only_connections_end_as_planned" small_table
 else
   check "churn_of_${conns}_generated" false
   sed 's/^/# /' "$w/big/plan.err"
