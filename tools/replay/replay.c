@@ -82,6 +82,12 @@ struct mark {
 	uint64_t cycle, ns;
 };
 
+/* A connection due in the card at this tick. */
+struct due {
+	uint32_t id;
+	uint16_t gen;
+};
+
 /* The card's last-seen of a connection as last read: a lower bound (hits only make it later). */
 struct card_seen {
 	uint32_t last_seen;
@@ -97,6 +103,7 @@ struct replay {
 	struct simcard *simcard;
 	bool card_ages;              /* AGING_CTRL.ENABLE: the card retires idle flows itself */
 	struct card_seen *seen;      /* per connection id */
+	struct due *dues;            /* sim: the connections card_retire waits for */
 	struct mark *marks;          /* per frame fed into the simulated card, in cycle order */
 	size_t nmarks, capmarks;
 	uint64_t pass_runs;          /* sim: ticks at which the clock ran for the card's aging */
@@ -464,14 +471,14 @@ static int sweep(struct replay *r)
 	return 0;
 }
 
-/* Whether a connection in the card is due at this tick by the card's own record (conn_due). */
-static int due_in_card(struct replay *r, bool *due, uint32_t *which)
+/* The connections in the card due at this tick by the card's own record (conn_due), into r->dues. */
+static int due_in_card(struct replay *r, uint32_t *n)
 {
 	struct ctnicd_core *c = r->core;
-	uint32_t n = span(r);
+	uint32_t span_n = span(r);
 
-	*due = false;
-	for (uint32_t id = 0; id < n; id++) {
+	*n = 0;
+	for (uint32_t id = 0; id < span_n; id++) {
 		const struct ctnicd_conn *cn = &c->conns.c[id];
 		uint64_t t;
 
@@ -480,11 +487,8 @@ static int due_in_card(struct replay *r, bool *due, uint32_t *which)
 			continue;
 		if (conn_due(r, id, &t) < 0)
 			return -1;
-		if (t <= r->tick) {
-			*due = true;
-			*which = id;
-			return 0;
-		}
+		if (t <= r->tick)
+			r->dues[(*n)++] = (struct due){ .id = id, .gen = cn->gen };
 	}
 	return 0;
 }
@@ -494,27 +498,25 @@ static int due_in_card(struct replay *r, bool *due, uint32_t *which)
  * scanner does in its pass at TICK_ADVANCE: its clock runs, in steps of a
  * sixteenth of the table (the scanner visits a record a clock when idle,
  * from wherever it stands), the daemon taking the expiries after each step
- * (the scanner waits while the event ring is full), until no connection in
- * the card is due by the card's own record. Four whole passes without that
- * is a card that does not age as specified: the replay fails, saying so.
+ * (the scanner waits while the event ring is full), until every connection
+ * that was due in the card by the card's own record has ended by its
+ * expiry. Four whole passes without that is a card that does not age as
+ * specified: the replay fails, saying so.
  */
 static int card_retire(struct replay *r)
 {
 	uint64_t chunk = r->info_flows / 16 + 64, ran = 0;
-	uint32_t id = 0;
-	bool due;
+	uint32_t n, left;
 
 	if (!r->sim || !r->card_ages)
 		return 0;
-	for (;;) {
-		if (due_in_card(r, &due, &id) < 0)
-			return -1;
-		if (!due)
-			break;
+	if (due_in_card(r, &n) < 0)
+		return -1;
+	for (left = n; left;) {
 		if (ran > 4 * (uint64_t)r->info_flows + 4 * chunk) {
-			fprintf(stderr, "ctnic-replay: the card's aging did not retire flow %" PRIu32 ", due at tick %" PRIu64
-				", in %" PRIu64 " clock cycles (4 passes over its %" PRIu32 " records)\n",
-				id, r->tick, ran, r->info_flows);
+			fprintf(stderr, "ctnic-replay: the card's aging did not retire flow %" PRIu32 " (and %" PRIu32
+				" more), due at tick %" PRIu64 ", in %" PRIu64 " clock cycles (4 passes over its %" PRIu32
+				" records)\n", r->dues[0].id, left - 1, r->tick, ran, r->info_flows);
 			return -1;
 		}
 		if (ctnic_sim_run(r->dev, chunk, NULL) < 0) {
@@ -525,6 +527,11 @@ static int card_retire(struct replay *r)
 		ran += chunk;
 		if (card_events(r) < 0)
 			return -1;
+		/* those still there first */
+		for (uint32_t i = left = 0; i < n; i++)
+			if (ctnicd_conns_live(&r->core->conns, r->dues[i].id, r->dues[i].gen))
+				r->dues[left++] = r->dues[i];
+		n = left;
 	}
 	if (ran)
 		r->pass_runs++;
@@ -895,7 +902,8 @@ static int run(struct replay *r, const struct opts *o, struct frame *v, size_t n
 		return 1;
 	}
 	r->card_ages = ctnicd_aging_on(r->core);
-	if (!(r->seen = calloc(r->core->conns.cap ? r->core->conns.cap : 1, sizeof(*r->seen)))) {
+	if (!(r->seen = calloc(r->core->conns.cap ? r->core->conns.cap : 1, sizeof(*r->seen))) ||
+	    !(r->dues = calloc(r->core->conns.cap ? r->core->conns.cap : 1, sizeof(*r->dues)))) {
 		fprintf(stderr, "ctnic-replay: out of memory\n");
 		return 1;
 	}
@@ -1066,6 +1074,7 @@ out:
 	ctnic_close(r.dev);
 	simcard_close(r.simcard);
 	free(r.seen);
+	free(r.dues);
 	free(r.marks);
 	for (size_t i = 0; i < n; i++)
 		free(v[i].data);
