@@ -82,6 +82,8 @@ public:
 	/* Writes of TICK_PERIOD and resets so far: after one, TICK_PERIOD may have changed. */
 	uint64_t tick_period_changes() const { return tick_period_changes_; }
 	size_t rx_left() const;
+	/* Frames waiting on one port's MAC input (the one being fed included). */
+	size_t rx_left(unsigned port) const { return port < CARD_PORTS ? rx_[port].q.size() : 0; }
 	bool rx_enable() const { return top_->rx_enable; }
 
 private:

@@ -23,6 +23,7 @@
 #include <pcap/pcap.h>
 #include <poll.h>
 #include <string>
+#include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <sys/socket.h>
 #include <sys/un.h>
@@ -37,14 +38,31 @@
 
 namespace {
 
-/* Cycles run between two looks at the sockets while traffic moves (live ports). */
+/*
+ * Live ports: cycles run between two looks at the sockets and ports. While
+ * a client is talking to the card (a request served within the last
+ * REQUEST_WINDOW cycles) the looks come every CYCLES_AFTER_REQUEST cycles,
+ * so a client that waits for each answer before its next request (libctnic
+ * does) is not held up for CYCLES_PER_POLL cycles (~1.6 ms of wall time) per
+ * access; otherwise every CYCLES_PER_POLL, which keeps the idle clock rate
+ * (docs/simulator.md, "Live ports").
+ */
 constexpr unsigned CYCLES_PER_POLL = 256;
+constexpr unsigned CYCLES_AFTER_REQUEST = 16;
+constexpr uint64_t REQUEST_WINDOW = 256;
+/* Bytes read from one client in one turn at most (every complete line in them is served). */
+constexpr size_t CLIENT_READ_MAX = 65536;
 /* Without live ports: cycles between two looks at SIGTERM/SIGINT while running until quiet. */
 constexpr uint64_t QUIET_SIGNAL_CHECK = 65536;
 constexpr size_t MAX_CLIENTS = 16;
 constexpr int DLT_PUNT = DLT_USER0; /* host-desc file: 16-byte descriptor + frame */
 constexpr uint64_t NS_PER_CYCLE = 4; /* 250 MHz */
-/* Live ports: frames read per port per look, and frames waiting for the card at most. */
+/*
+ * Live ports: frames read per port per look, and frames waiting in a port's
+ * MAC queue at most. While the queue is full the port's fd is left out of
+ * poll, so frames wait in the kernel (the TAP's queue, the AF_PACKET
+ * socket's buffer), as behind a MAC that sends PAUSE: nothing read is dropped.
+ */
 constexpr size_t LIVE_RX_BATCH = 64;
 constexpr size_t LIVE_RX_QUEUE = 1024;
 
@@ -381,22 +399,16 @@ bool send_all(int fd, const std::string &s)
 }
 
 /*
- * Reads what a client sent and answers each complete line. false: the client
- * is gone. quiet: run the card until it is quiet before each request and
- * before its answer (without live ports), so the cycle a request is served
- * at depends on the requests, not on how they were cut into reads or when
- * they came. flush_irqs sends the EV lines of interrupts raised so far.
+ * Answers each complete line in c.buf, in order; *served counts them. false:
+ * the client is gone. quiet: run the card until it is quiet before each
+ * request and before its answer (without live ports), so the cycle a
+ * request is served at depends on the requests, not on how they were cut
+ * into reads or when they came. flush_irqs sends the EV lines of interrupts
+ * raised so far.
  */
-bool serve_client(Client &c, Card &card, const HostMem &mem, bool quiet, const std::function<void()> &flush_irqs)
+bool serve_lines(Client &c, Card &card, const HostMem &mem, bool quiet, const std::function<void()> &flush_irqs,
+		 uint64_t *served)
 {
-	char buf[4096];
-	ssize_t n = recv(c.fd, buf, sizeof(buf), 0);
-
-	if (n < 0 && (errno == EINTR || errno == EAGAIN))
-		return true;
-	if (n <= 0)
-		return false;
-	c.buf.append(buf, (size_t)n);
 	for (;;) {
 		size_t nl = c.buf.find('\n');
 		/* A FEED line may be longer than the others (sim_proto.h). */
@@ -439,9 +451,41 @@ bool serve_client(Client &c, Card &card, const HostMem &mem, bool quiet, const s
 		while (quiet && card.busy())
 			card.step();
 		flush_irqs();
+		(*served)++;
 		if (!send_all(c.fd, ans))
 			return false;
 	}
+}
+
+/*
+ * Reads what a client had sent when this turn began (the bytes waiting
+ * then, FIONREAD, up to CLIENT_READ_MAX) and answers every complete line in
+ * it, in order (serve_lines). What it sends meanwhile waits for the next
+ * turn: a client that answers each answer at once with its next request
+ * does not keep the clock stopped. false: the client is gone.
+ */
+bool serve_client(Client &c, Card &card, const HostMem &mem, bool quiet, const std::function<void()> &flush_irqs,
+		  uint64_t *served)
+{
+	char buf[4096];
+	int waiting = 0;
+
+	if (ioctl(c.fd, FIONREAD, &waiting) < 0 || waiting <= 0)
+		waiting = 1; /* nothing: recv tells end of file or error */
+	for (size_t left = std::min((size_t)waiting, CLIENT_READ_MAX); left > 0;) {
+		ssize_t n = recv(c.fd, buf, std::min(sizeof(buf), left), MSG_DONTWAIT);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0 && errno == EAGAIN)
+			return true;
+		if (n <= 0)
+			return false;
+		left -= (size_t)n;
+		c.buf.append(buf, (size_t)n);
+		if (!serve_lines(c, card, mem, quiet, flush_irqs, served))
+			return false;
+	}
+	return true;
 }
 
 /*
@@ -543,7 +587,9 @@ int main(int argc, char **argv)
 
 	std::unique_ptr<LivePort> live[CARD_PORTS];
 	bool any_live = false;
-	uint64_t live_rx_dropped = 0;
+	/* Live ports: host requests served, and the clock at the last one (REQUEST_WINDOW). */
+	uint64_t requests = 0, last_request_clock = 0;
+	bool requested_once = false;
 	Card card([&](unsigned port, const Frame &f) {
 		if (port < CARD_PORTS) {
 			write_frame(out[port], f.cycle, nullptr, 0, f.data);
@@ -609,10 +655,20 @@ int main(int argc, char **argv)
 		pfd.push_back({ lfd, POLLIN, 0 });
 		for (const Client &c : clients)
 			pfd.push_back({ c.fd, POLLIN, 0 });
+		/* A live port whose MAC queue is full is not looked at: its frames wait in the kernel. */
 		size_t live_at = pfd.size();
-		for (unsigned p = 0; p < CARD_PORTS; p++)
-			if (live[p])
+		bool look[CARD_PORTS] = {};
+		for (unsigned p = 0; p < CARD_PORTS; p++) {
+			if (!live[p])
+				continue;
+			look[p] = card.rx_left(p) < LIVE_RX_QUEUE;
+			if (look[p])
 				pfd.push_back({ live[p]->fd(), POLLIN, 0 });
+			else if (!live[p]->held) {
+				live[p]->held = true;
+				live[p]->held_times++;
+			}
+		}
 		/* --realtime keeps device time moving while the card idles (10 looks a second). */
 		if (poll(pfd.data(), pfd.size(), busy ? 0 : rt.on ? 100 : 1000) < 0 && errno != EINTR) {
 			perror("ctnic-sim: poll");
@@ -624,16 +680,16 @@ int main(int argc, char **argv)
 		/* Before any request of this round: a read of TICK_LO sees the wall clock's time. */
 		realtime_round(rt, card);
 		for (unsigned p = 0, k = live_at; p < CARD_PORTS; p++) {
-			if (!live[p] || !(pfd[k++].revents & (POLLIN | POLLERR | POLLHUP)))
+			if (!look[p])
+				continue;
+			live[p]->held = false;
+			if (!(pfd[k++].revents & (POLLIN | POLLERR | POLLHUP)))
 				continue;
 			std::string err;
-			/* A MAC's FIFO is finite: beyond LIVE_RX_QUEUE waiting frames, new ones are dropped. */
-			if (!live[p]->receive([&](std::vector<uint8_t> f) {
-				    if (card.rx_left() >= LIVE_RX_QUEUE)
-					    live_rx_dropped++;
-				    else
-					    card.queue_rx(p, std::move(f));
-			    }, LIVE_RX_BATCH, &err)) {
+			/* Never more than the queue has room for: what does not fit stays in the kernel. */
+			size_t room = std::min(LIVE_RX_BATCH, LIVE_RX_QUEUE - card.rx_left(p));
+			if (!live[p]->receive([&](std::vector<uint8_t> f) { card.queue_rx(p, std::move(f)); }, room,
+					      &err)) {
 				fprintf(stderr, "ctnic-sim: port %u: %s\n", p, err.c_str());
 				rc = 1;
 				stop = true;
@@ -646,9 +702,16 @@ int main(int argc, char **argv)
 		 * inputs and requests give the same outputs.
 		 */
 		auto flush = [&] { tell_irqs(irqs, clients); };
+		uint64_t served = 0;
 		for (size_t i = clients.size(); i-- > 0;)
-			if (pfd[2 + i].revents && !clients[i].dead && !serve_client(clients[i], card, mem, !any_live, flush))
+			if (pfd[2 + i].revents && !clients[i].dead &&
+			    !serve_client(clients[i], card, mem, !any_live, flush, &served))
 				clients[i].dead = true;
+		if (served) {
+			requests += served;
+			last_request_clock = card.clocks();
+			requested_once = true;
+		}
 		drop_dead(clients);
 		if (pfd[1].revents & POLLIN) {
 			int cfd = accept4(lfd, nullptr, nullptr, SOCK_CLOEXEC);
@@ -667,9 +730,12 @@ int main(int argc, char **argv)
 		 * when it looked, and a request finds the card at the same cycle
 		 * whenever it comes. Only a signal cuts the run short.
 		 */
-		if (busy && any_live)
-			for (unsigned i = 0; i < CYCLES_PER_POLL; i++)
+		if (busy && any_live) {
+			/* Soon again while a client talks to the card (CYCLES_AFTER_REQUEST). */
+			bool talking = requested_once && card.clocks() - last_request_clock < REQUEST_WINDOW;
+			for (unsigned i = 0, n = talking ? CYCLES_AFTER_REQUEST : CYCLES_PER_POLL; i < n; i++)
 				card.step();
+		}
 		for (uint64_t i = 1; busy && !any_live && card.busy(); i++) {
 			card.step();
 			if (i % QUIET_SIGNAL_CHECK == 0 && proto_stop)
@@ -688,16 +754,24 @@ int main(int argc, char **argv)
 		rc |= !close_dump(d);
 	rc |= !close_dump(host);
 	rc |= !close_dump(host_desc);
-	for (unsigned p = 0; p < CARD_PORTS; p++)
-		if (live[p])
-			fprintf(stderr, "ctnic-sim: port %u (%s %s): %llu frames received, %llu sent, %llu not taken by the interface\n",
-				p, live[p]->kind(), live[p]->name().c_str(), (unsigned long long)live[p]->rx_frames,
-				(unsigned long long)live[p]->tx_frames, (unsigned long long)live[p]->tx_dropped);
+	for (unsigned p = 0; p < CARD_PORTS; p++) {
+		if (!live[p])
+			continue;
+		fprintf(stderr,
+			"ctnic-sim: port %u (%s %s): %llu frames received, %llu sent, %llu not taken by the interface; "
+			"held back %llu times (%zu frames waiting)",
+			p, live[p]->kind(), live[p]->name().c_str(), (unsigned long long)live[p]->rx_frames,
+			(unsigned long long)live[p]->tx_frames, (unsigned long long)live[p]->tx_dropped,
+			(unsigned long long)live[p]->held_times, LIVE_RX_QUEUE);
+		uint64_t kd;
+		if (live[p]->kernel_drops(&kd))
+			fprintf(stderr, "; %llu dropped by the kernel before ctnic-sim read them", (unsigned long long)kd);
+		fprintf(stderr, "\n");
+	}
 	if (rt.on)
 		fprintf(stderr, "ctnic-sim: --realtime: %llu TICK_ADVANCE writes\n", (unsigned long long)rt.writes);
 	if (any_live)
-		fprintf(stderr, "ctnic-sim: %llu live frames dropped with the receive queue full\n",
-			(unsigned long long)live_rx_dropped);
+		fprintf(stderr, "ctnic-sim: %llu host requests served\n", (unsigned long long)requests);
 	if (pause_log)
 		fclose(pause_log);
 	fprintf(stderr, "ctnic-sim: stopped at cycle %llu, %zu frames not fed\n",

@@ -8,7 +8,9 @@
  * the interface delivers is read as whole Ethernet frames and queued into
  * the card's MAC receiver; what the card transmits on the port is written
  * back as one frame. A frame the kernel cannot take (queue full) is dropped
- * and counted, as a MAC with a full FIFO would.
+ * and counted, as a MAC with a full FIFO would. While the card's receive
+ * queue of a port is full, main.cpp does not read it (held): the frames
+ * wait in the kernel, which drops what does not fit there (kernel_drops).
  */
 #ifndef CTNIC_SIM_PORT_LIVE_H
 #define CTNIC_SIM_PORT_LIVE_H
@@ -39,7 +41,17 @@ public:
 	/* Writes one frame; a full queue drops it (counted in tx_dropped). */
 	void send(const uint8_t *frame, size_t len);
 
+	/*
+	 * Frames the kernel dropped before ctnic-sim read them, where the port
+	 * can tell (AF_PACKET: PACKET_STATISTICS); false where it cannot (a
+	 * TAP's drops are the device's TX dropped counter, `ip -s link`).
+	 */
+	virtual bool kernel_drops(uint64_t *n) { (void)n; return false; }
+
 	uint64_t rx_frames = 0, tx_frames = 0, tx_dropped = 0;
+	/* Left out of poll with the receive queue full (main.cpp): now, and how often it began. */
+	bool held = false;
+	uint64_t held_times = 0;
 
 protected:
 	LivePort(int fd, std::string name) : fd_(fd), name_(std::move(name)) {}

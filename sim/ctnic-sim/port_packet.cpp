@@ -29,6 +29,18 @@ class PacketPort : public LivePort {
 public:
 	PacketPort(int fd, std::string name) : LivePort(fd, std::move(name)) {}
 	const char *kind() const override { return "iface"; }
+	bool kernel_drops(uint64_t *n) override
+	{
+		struct tpacket_stats st = {};
+		socklen_t len = sizeof(st);
+
+		/* The kernel resets its counts on each read: they add up here. */
+		if (getsockopt(fd_, SOL_PACKET, PACKET_STATISTICS, &st, &len) < 0)
+			return false;
+		drops_ += st.tp_drops;
+		*n = drops_;
+		return true;
+	}
 
 protected:
 	ssize_t read_frame(uint8_t *buf, size_t cap) override
@@ -43,6 +55,9 @@ protected:
 			return read_frame(buf, cap);
 		return n;
 	}
+
+private:
+	uint64_t drops_ = 0;
 };
 
 } // namespace

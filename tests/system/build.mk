@@ -30,6 +30,8 @@ $(CTL_TEST): $(SYSTEST_DIR)/ctl_test.o $(B)/host/ctl.o
 TEST_BINS  += $(CTL_TEST) $(INSTALL_TEST) $(SIM_PROTO_TEST) $(SYSTEM_TEST) $(SYS_CTNICSIM) $(SYS_CTNICD) $(SYS_CTNICCTL)
 TEST_PROGS += $(CTL_TEST)
 TEST_PROGS += "$(SIM_PROTO_TEST) $(SYS_CTNICSIM)"
+# ctnic-sim with a TAP port: requests served a turn at a time, a full port held back (root).
+TEST_PROGS += "tests/system/test-sim-live.sh $(SYS_CTNICSIM)"
 TEST_PROGS += "$(INSTALL_TEST) $(SYS_CTNICSIM)"
 TEST_PROGS += "$(SYSTEM_TEST) $(SYS_CTNICSIM) $(SYS_CTNICD) $(SYS_CTNICCTL)"
 
