@@ -15,7 +15,7 @@
 # timeouts it writes into the configuration. TAP on stdout.
 #
 #   tests/churn/test-churn.sh [--conns N] [--sim-conns M] [SEED]
-#     N connections on the model card (default 2000), M on both cards (default 100; 0: none)
+#     N connections on the model card (default 2000), M on both cards (default 150; 0: none)
 #   (or CTNIC_SEED, CTNIC_CHURN_CONNS, CTNIC_CHURN_SIM_CONNS)
 set -uo pipefail
 cd "$(dirname "$0")/../.."
@@ -25,7 +25,7 @@ REPLAY=$B/tools/replay/ctnic-replay
 DIFF=$B/tools/pcapdiff/ctnic-pcapdiff
 
 conns=${CTNIC_CHURN_CONNS:-2000}
-sim_conns=${CTNIC_CHURN_SIM_CONNS:-100}
+sim_conns=${CTNIC_CHURN_SIM_CONNS:-150}
 seed=${CTNIC_SEED:-}
 while [ $# -gt 0 ]; do
   case $1 in
@@ -138,10 +138,10 @@ checks() {
   }
   check "${tag}_connections_created_as_planned_once_each_and_all_ended" counters_add_up
 
-  # AGING_EXPIRED: the flows the card's scanner retired (one EXPIRY event each)
+  # card.aging.expired (AGING_EXPIRED): the flows the card's scanner retired, one EXPIRY event each
   expiries() {
     local card
-    card=$(sed -n "s/^replay: the card's aging scanner: \([0-9]*\) flows retired (AGING_EXPIRED).*/\1/p" "$d/report")
+    card=$(stat_of "$d" card.aging.expired)
     stat_is "$d" daemon.conn_expired "$(plan "$p" expired)" &&
       { [ "$card" = "$(plan "$p" expired)" ] || { echo "# the card's scanner retired ${card:-?} flows, plan: $(plan "$p" expired)"; return 1; }; }
   }
@@ -178,7 +178,7 @@ if gen big "$conns"; then
   replay big model small-table --card buckets=$buckets
   small_table() {
     local d=$w/big/small-table card
-    card=$(sed -n "s/^replay: the card's aging scanner: \([0-9]*\) flows retired.*/\1/p" "$d/report")
+    card=$(stat_of "$d" card.aging.expired)
     echo "# $((8 * buckets)) key slots: $(stat_of "$d" daemon.cuckoo_moves) cuckoo moves," \
       "$(stat_of "$d" daemon.install_no_slot) connections in software only, ${card:-?} expiries by the card"
     "$DIFF" 0="$w/big/x0.pcap,$d/o0.pcap" 1="$w/big/x1.pcap,$d/o1.pcap" >"$d/diff" 2>&1 ||
