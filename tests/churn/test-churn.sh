@@ -3,7 +3,7 @@
 # connections opened, closed, reset, refused, timed out and their client ports
 # reused in random order (ctnic-story-gen --scenario churn), replayed through
 # ctnic-replay on the model card, and a smaller churn on both the model card
-# and the simulated card (ctnic-sim, the RTL in Verilator, ~100x slower). On
+# and the simulated card (ctnic-sim, the RTL in Verilator: ~1000x slower). On
 # each replay: every packet leaves as a correct NAT gateway sends it (the
 # generator's expected outputs), the server network sees translated addresses
 # only, the audit finds the daemon's table and the card's equal, no connection,
