@@ -514,9 +514,22 @@ static int card_retire(struct replay *r)
 		return -1;
 	for (left = n; left;) {
 		if (ran > 4 * (uint64_t)r->info_flows + 4 * chunk) {
+			const struct ctnicd_conn *cn = &r->core->conns.c[r->dues[0].id];
+			uint32_t passes = 0, ctrl = 0, to = 0;
+			struct ctnic_flow f = { 0 };
+
+			ctnic_flow_read(r->dev, r->dues[0].id, &f);
+			ctnic_csr_read(r->dev, CTNIC_REG_AGING_PASSES, &passes);
+			ctnic_csr_read(r->dev, CTNIC_REG_AGING_CTRL, &ctrl);
+			if (f.tclass < CTNIC_REG_AGING_TIMEOUT_COUNT)
+				ctnic_csr_read(r->dev, CTNIC_REG_AGING_TIMEOUT(f.tclass), &to);
 			fprintf(stderr, "ctnic-replay: the card's aging did not retire flow %" PRIu32 " (and %" PRIu32
 				" more), due at tick %" PRIu64 ", in %" PRIu64 " clock cycles (4 passes over its %" PRIu32
-				" records)\n", r->dues[0].id, left - 1, r->tick, ran, r->info_flows);
+				" records): the card's record: valid %d generation %u class %u (AGING_TIMEOUT %" PRIu32
+				") last-seen %" PRIu32 "; the daemon's: generation %u class %u (timeout %" PRIu32
+				") last-seen %" PRIu32 "; AGING_CTRL 0x%" PRIx32 ", AGING_PASSES %" PRIu32 "\n",
+				r->dues[0].id, left - 1, r->tick, ran, r->info_flows, f.valid, f.generation, f.tclass, to,
+				f.last_seen, cn->gen, cn->tclass, r->core->timeout[cn->tclass], cn->last_seen, ctrl, passes);
 			return -1;
 		}
 		if (ctnic_sim_run(r->dev, chunk, NULL) < 0) {
@@ -556,12 +569,11 @@ static int clock_to(struct replay *r, uint64_t target)
 			if (r->due < stop)
 				stop = r->due;
 		}
-		if (advance(r, stop - r->tick) < 0)
+		/* the daemon's clock is read first: its view of what is due at this tick */
+		if (advance(r, stop - r->tick) < 0 || card_events(r) < 0)
 			return -1;
 		/* A connection is due at this tick: the card that ages flows retires it now. */
 		if (stop >= r->due && card_retire(r) < 0)
-			return -1;
-		if (card_events(r) < 0)
 			return -1;
 	}
 	if (r->due <= r->tick) {
