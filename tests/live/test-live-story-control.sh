@@ -24,8 +24,8 @@ bg "$NS_S" "$out/server.log" python3 -u tests/live/story_peer.py server 203.0.11
 bg "$NS_S" "$out/cap-s.log" tcpdump -i s0 -nn -U -w "$out/server.pcap"; cap_s=$!
 wait_for 10 grep -q listening "$out/server.log"
 wait_for 10 grep -q "listening on" "$out/cap-s.log"
-in_ns "$NS_C" python3 -u tests/live/story_peer.py client 198.51.100.70:80 4 "$seed" >"$out/client.log" 2>&1
-check "the client had its response, stayed half-closed 4 s and closed" grep -q 'client: closed' "$out/client.log"
+in_ns "$NS_C" python3 -u tests/live/story_peer.py client 198.51.100.70:80 "$STORY_WAIT" "$seed" >"$out/client.log" 2>&1
+check "the client had its response, stayed half-closed $STORY_WAIT s and closed" grep -q 'client: closed' "$out/client.log"
 sleep 2
 stats=$(ctl "$out" '{"cmd":"stats"}')
 echo "# ctnic stats: $(grep -o '"late":{[^}]*}' <<<"$stats")"
