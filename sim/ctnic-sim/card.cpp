@@ -310,8 +310,10 @@ void Card::sample()
 		collect(CARD_PORTS, host_, host_last);
 	}
 	/* DMA counts as traffic: the clock keeps running while the card moves host memory. */
-	if (host_ram::sample(top_.get(), ram_, 0))
+	if (host_ram::sample(top_.get(), ram_, 0)) {
 		card = "dma";
+		last_dma_ = halves_ / 2;
+	}
 	moved = rx || card;
 	if (moved)
 		quiet_ = DRAIN_CYCLES;

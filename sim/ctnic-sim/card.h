@@ -79,6 +79,8 @@ public:
 	uint64_t cycle() const { return cycle_; }
 	/* Clock cycles since power-on (not restarted by reset()). */
 	uint64_t clocks() const { return halves_ / 2; }
+	/* clocks() at the last cycle the card's AXI4 master moved host RAM (0: never). */
+	uint64_t last_dma() const { return last_dma_; }
 	/* Writes of TICK_PERIOD and resets so far: after one, TICK_PERIOD may have changed. */
 	uint64_t tick_period_changes() const { return tick_period_changes_; }
 	size_t rx_left() const;
@@ -120,6 +122,7 @@ private:
 	uint64_t tick_period_changes_ = 0;
 	FILE *pause_log_ = nullptr;
 	uint64_t last_move_ = 0; /* in cycles since power-on */
+	uint64_t last_dma_ = 0;  /* likewise */
 	bool moved_once_ = false, kicked_ = false;
 	RxPort rx_[CARD_PORTS];
 	bool rx_fire_[CARD_PORTS] = {};

@@ -50,6 +50,15 @@ namespace {
 constexpr unsigned CYCLES_PER_POLL = 256;
 constexpr unsigned CYCLES_AFTER_REQUEST = 16;
 constexpr uint64_t REQUEST_WINDOW = 256;
+/*
+ * Live ports: a request reaches the card at least HOST_LATENCY cycles after
+ * the card last wrote host RAM (on PCIe a host's register access takes ~1 us,
+ * 250 cycles, to arrive after the write it reacts to): the card finishes
+ * what it published there (the DMA engine writes a ring's index to host RAM
+ * a few cycles before its own register holds it, and a RING_CONS up to the
+ * new index written in between would be refused as RING_ERR_DOORBELL).
+ */
+constexpr uint64_t HOST_LATENCY = 16;
 /* Bytes read from one client in one turn at most (every complete line in them is served). */
 constexpr size_t CLIENT_READ_MAX = 65536;
 /* Without live ports: cycles between two looks at SIGTERM/SIGINT while running until quiet. */
@@ -703,6 +712,12 @@ int main(int argc, char **argv)
 		 */
 		auto flush = [&] { tell_irqs(irqs, clients); };
 		uint64_t served = 0;
+		bool asked = false;
+		for (size_t i = 0; i < clients.size(); i++)
+			asked |= pfd[2 + i].revents != 0;
+		/* What a client sent now it sent after seeing host RAM as it was: HOST_LATENCY. */
+		while (asked && any_live && card.last_dma() && card.clocks() - card.last_dma() < HOST_LATENCY)
+			card.step();
 		for (size_t i = clients.size(); i-- > 0;)
 			if (pfd[2 + i].revents && !clients[i].dead &&
 			    !serve_client(clients[i], card, mem, !any_live, flush, &served))
