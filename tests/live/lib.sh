@@ -58,7 +58,7 @@ live_gw_up() {
     fi
     bg "$NS_GW" "$out/gw.log" "$B/host/ctnicd" --device "sim:$out/sim.sock" --config "$conf" --tap h0 \
       --socket "$out/ctl.sock"
-    if ! wait_for 60 test -S "$out/ctl.sock"; then
+    if ! wait_for 120 test -S "$out/ctl.sock"; then
       echo "# ctnicd did not start:"; sed 's/^/#   /' "$out/gw.log"; return 1
     fi
     sed 's/^/# /' "$out/gw.log"
