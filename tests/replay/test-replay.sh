@@ -31,7 +31,6 @@ check() {
   n=$((n + 1))
   if "$@"; then echo "ok $n - $name"; else echo "not ok $n - $name"; echo "# failed: $*"; fi
 }
-skip() { n=$((n + 1)); echo "ok $n - $1 # SKIP $2"; }
 
 # gen DIR SCENARIO [ctnic-story-gen options]: the story's inputs and expected outputs in DIR
 gen() {
