@@ -715,9 +715,14 @@ int main(int argc, char **argv)
 		bool asked = false;
 		for (size_t i = 0; i < clients.size(); i++)
 			asked |= pfd[2 + i].revents != 0;
-		/* What a client sent now it sent after seeing host RAM as it was: HOST_LATENCY. */
-		while (asked && any_live && card.last_dma() && card.clocks() - card.last_dma() < HOST_LATENCY)
-			card.step();
+		/*
+		 * What a client sent now, it sent after seeing host RAM as it was:
+		 * HOST_LATENCY after the last write it may have seen (not after
+		 * the DMA these cycles do: a busy DMA engine must not hold requests).
+		 */
+		if (asked && any_live && card.last_dma())
+			for (uint64_t until = card.last_dma() + HOST_LATENCY; card.clocks() < until;)
+				card.step();
 		for (size_t i = clients.size(); i-- > 0;)
 			if (pfd[2 + i].revents && !clients[i].dead &&
 			    !serve_client(clients[i], card, mem, !any_live, flush, &served))
