@@ -11,7 +11,13 @@ cd "$(dirname "$0")/../.."
 need_root test-live-many.sh
 
 out=$(mktemp -d /tmp/ctnic-live-many.XXXXXX)
-cleanup() { topo_down; [ -n "${KEEP:-}" ] || rm -rf "$out"; }
+# After the gateway stopped: ctnic-sim's per-port counters (frames the live
+# receive queue dropped).
+cleanup() {
+  topo_down
+  [ -f "$out/sim.log" ] && grep -E 'frames (received|dropped)' "$out/sim.log" | sed 's/^/# /'
+  [ -n "${KEEP:-}" ] || rm -rf "$out"
+}
 seed=${1:-$RANDOM} N=${2:-1000}
 echo "# seed $seed, $N connections (tests/live/test-live-many.sh $seed $N replays it)"
 # CTNIC_LIVE_MANY_AUDIT=0: without the last check, the full audit (every key
