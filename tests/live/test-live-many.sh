@@ -11,10 +11,11 @@ cd "$(dirname "$0")/../.."
 need_root test-live-many.sh
 
 out=$(mktemp -d /tmp/ctnic-live-many.XXXXXX)
-# After the gateway stopped: ctnic-sim's per-port counters (frames the live
-# receive queue dropped).
+# After the gateway stopped: what the daemon complained of, and ctnic-sim's
+# per-port counters (frames the live receive queue dropped).
 cleanup() {
   topo_down
+  grep -vE '^ctnicd: (serving|stopped)' "$out/gw.log" 2>/dev/null | head -20 | sed 's/^/# gateway: /'
   [ -f "$out/sim.log" ] && grep -E 'frames (received|dropped)' "$out/sim.log" | sed 's/^/# /'
   [ -n "${KEEP:-}" ] || rm -rf "$out"
 }
