@@ -899,17 +899,22 @@ always @(posedge clk) begin
         end
         W_FIN: begin
             if (w_fin_wb) begin
-                // data complete: now the index writeback, then publication
+                // data complete: now the index writeback, then the interrupt. The
+                // producer index moves now, before the writeback can reach host RAM:
+                // a host that reads the new index there and hands the slots back
+                // (RING_CONS) at once must find them produced, never "past the producer".
                 wj_wb_reg <= 1'b1;
                 wj_left_reg <= 16'd1;
                 aw_v_reg <= 1'b1;
                 w_state_reg <= W_AW;
+                if (wj_gen_reg == gen_reg[wj_ring_reg])
+                    prod_reg[wj_ring_reg] <= prod_reg[wj_ring_reg] + {16'd0, wj_n_reg};
             end else begin
                 w_state_reg <= W_IDLE;
                 if (wj_kind_reg == J_EVT)
                     evq_v_reg <= 1'b0;
                 if (w_pub) begin
-                    if (wj_kind_reg != J_WB)
+                    if (wj_kind_reg != J_WB && !wj_wb_reg)
                         prod_reg[wj_ring_reg] <= prod_reg[wj_ring_reg] + {16'd0, wj_n_reg};
                     else
                         unpub_reg[wj_ring_reg] <= unpub_reg[wj_ring_reg] - wj_cnt_reg +

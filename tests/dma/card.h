@@ -53,6 +53,8 @@ public:
 	void run_quiet(unsigned quiet = 200, uint64_t max = 200000);
 	/* A frame into network port p (runs until quiet). */
 	void port_rx(unsigned p, const std::vector<uint8_t> &f);
+	/* A frame queued on network port p; it enters as the clock runs (step). */
+	void queue_rx(unsigned p, const std::vector<uint8_t> &f) { rx_[p].push_back(f); }
 	/* Frames the card sent out of its ports: (port, bytes). */
 	std::vector<std::pair<unsigned, std::vector<uint8_t>>> tx;
 
