@@ -67,6 +67,12 @@ touch "$out/go"
 wait "$cl"; rc=$?
 t1=$(date +%s.%N)
 sed 's/^/# /' "$out/client.log"
+# What the kernel dropped on the way into the gateway: a TAP's queue
+# (txqueuelen frames) overflows into the device's TX dropped (docs/simulator.md).
+tx_dropped() {
+  ip -n "$1" -j -s link show "$2" | python3 -c 'import json, sys; print(json.load(sys.stdin)[0]["stats64"]["tx"]["dropped"])'
+}
+echo "# the kernel dropped on the way into the gateway: c0 $(tx_dropped "$NS_C" c0), s0 $(tx_dropped "$NS_S" s0) (TX dropped)"
 echo "# $(python3 -c "print('%.1f s' % ($t1 - $t0))") for $N connections (opened after $(python3 -c "print('%.1f s' % (${t_open:-$t1} - $t0))"), $N established seen after $(python3 -c "print('%.1f s' % (${t_est:-$t1} - $t0))"))"
 check "$N connections opened at once through DNAT" grep -qx "opened $N" "$out/client.log"
 check "ctnic's table held $N established connections while they were all open (it had $est)" test "$est" -ge "$N"
