@@ -11,7 +11,7 @@ TEST_PROGS += tests/churn/test-churn.sh
 # and CHURN_LONG_SIM_CONNS on both cards (CHURN_SEED=S replays a seed); prints
 # each replay's wall time (docs/testing.md).
 CHURN_LONG_CONNS ?= 20000
-CHURN_LONG_SIM_CONNS ?= 2000
+CHURN_LONG_SIM_CONNS ?= 10000
 # (Sanitized, as make test: the second make has SAN=1, so $(B) is build/san.)
 .PHONY: test-churn-long test-churn-long-run
 test-churn-long:

@@ -15,7 +15,7 @@
 # timeouts it writes into the configuration. TAP on stdout.
 #
 #   tests/churn/test-churn.sh [--conns N] [--sim-conns M] [SEED]
-#     N connections on the model card (default 2000), M on both cards (default 150; 0: none)
+#     N connections on the model card (default 2000), M on both cards (default 2000; 0: none)
 #   (or CTNIC_SEED, CTNIC_CHURN_CONNS, CTNIC_CHURN_SIM_CONNS)
 set -uo pipefail
 cd "$(dirname "$0")/../.."
@@ -25,7 +25,7 @@ REPLAY=$B/tools/replay/ctnic-replay
 DIFF=$B/tools/pcapdiff/ctnic-pcapdiff
 
 conns=${CTNIC_CHURN_CONNS:-2000}
-sim_conns=${CTNIC_CHURN_SIM_CONNS:-150}
+sim_conns=${CTNIC_CHURN_SIM_CONNS:-2000}
 seed=${CTNIC_SEED:-}
 while [ $# -gt 0 ]; do
   case $1 in
