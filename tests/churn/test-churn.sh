@@ -40,12 +40,7 @@ echo "# seed $seed (replay: $0 --conns $conns --sim-conns $sim_conns $seed)"
 w=$(mktemp -d /tmp/ctnic-churn.XXXXXX)
 trap 'rm -rf "$w"' EXIT
 
-n=0
-check() {
-  local name=$1; shift
-  n=$((n + 1))
-  if "$@"; then echo "ok $n - $name"; else echo "not ok $n - $name"; echo "# failed: $*"; fi
-}
+. tests/tap.sh
 
 # gen P N [options]: the churn plan P of N connections in $w/P (inputs, expected outputs, gateway)
 gen() {

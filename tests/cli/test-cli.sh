@@ -25,13 +25,7 @@ cleanup() {
 }
 trap cleanup EXIT
 
-n=0
-check() {
-  local name=$1; shift
-  n=$((n + 1))
-  if "$@"; then echo "ok $n - $name"; else echo "not ok $n - $name"; echo "# failed: $*"; fi
-}
-skip() { n=$((n + 1)); echo "ok $n - $1 # SKIP $2"; }
+. tests/tap.sh
 
 SOCK=$w/ctl.sock
 "$GEN" --scenario dnat --gap 1 --out0 "$w/in0.pcap" --out1 "$w/in1.pcap" >/dev/null

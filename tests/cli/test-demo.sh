@@ -14,12 +14,7 @@ before=$(ls -d /tmp/ctnic-demo-?????? 2>/dev/null | sort)
 sims() { pgrep -f -- '[-]-socket /tmp/ctnic-replay-' | sort; }
 sims_before=$(sims)
 
-n=0
-check() {
-  local name=$1; shift
-  n=$((n + 1))
-  if "$@"; then echo "ok $n - $name"; else echo "not ok $n - $name"; echo "# failed: $*"; fi
-}
+. tests/tap.sh
 tools/demo.sh "$B" >"$out" 2>&1
 rc=$?
 check "demo_runs_to_completion" bash -c "[ $rc = 0 ] && tail -1 $out | grep -qx 'demo: done'"

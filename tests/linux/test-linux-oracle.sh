@@ -14,10 +14,7 @@ PCAPDIFF=$B/tools/pcapdiff/ctnic-pcapdiff
 work=$(mktemp -d /tmp/ctnic-linux-oracle.XXXXXX)
 trap 'rm -rf "$work"' EXIT
 
-n=0
-ok() { n=$((n + 1)); echo "ok $n - $1"; }
-not_ok() { n=$((n + 1)); echo "not ok $n - $1"; shift; for l in "$@"; do echo "# $l"; done; }
-check() { local name=$1; shift; if "$@"; then ok "$name"; else not_ok "$name" "failed: $*"; fi; }
+. tests/tap.sh
 
 # The block of a pcapdiff report about one packet ("port P #K ...").
 packet_report() { awk -v h="port $2 #$3 " 'index($0, h) == 1 { on = 1; print; next }

@@ -5,14 +5,7 @@
 B=${CTNIC_BUILD:-build/san}
 . tests/linux/topo.sh
 
-n=0 failed=0
-ok() { n=$((n + 1)); echo "ok $n - $1"; }
-not_ok() {
-  n=$((n + 1)); failed=$((failed + 1)); echo "not ok $n - $1"; shift
-  local l; for l in "$@"; do echo "# $l"; done
-}
-# check NAME CMD...: ok when CMD succeeds.
-check() { local name=$1; shift; if "$@"; then ok "$name"; else not_ok "$name" "failed: $*"; fi; }
+. tests/tap.sh # ok, not_ok, check, skip; n and failed
 
 need_root() {
   if [ "$(id -u)" -ne 0 ]; then

@@ -18,12 +18,7 @@ B=${CTNIC_BUILD:-build/san}
 REPLAY=$B/tools/replay/ctnic-replay
 DIFF=$B/tools/pcapdiff/ctnic-pcapdiff
 
-n=0
-check() {
-  local name=$1; shift
-  n=$((n + 1))
-  if "$@"; then echo "ok $n - $name"; else echo "not ok $n - $name"; echo "# failed: $*"; fi
-}
+. tests/tap.sh
 if [ "$(id -u)" -ne 0 ] || ! command -v iptables >/dev/null || ! command -v conntrack >/dev/null; then
   echo "ok 1 - linux_against_ctnic # SKIP needs root, iptables and conntrack (make deps)"
   echo "1..1"

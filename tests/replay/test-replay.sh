@@ -25,12 +25,7 @@ seed=${1:-${CTNIC_SEED:-$(date +%s)}}
 echo "# seed $seed (replay: $0 $seed)"
 RANDOM=$seed
 
-n=0
-check() {
-  local name=$1; shift
-  n=$((n + 1))
-  if "$@"; then echo "ok $n - $name"; else echo "not ok $n - $name"; echo "# failed: $*"; fi
-}
+. tests/tap.sh
 
 # gen DIR SCENARIO [ctnic-story-gen options]: the story's inputs and expected outputs in DIR
 gen() {

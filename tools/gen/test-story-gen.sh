@@ -9,12 +9,7 @@ GEN=$B/tools/gen/ctnic-story-gen
 w=$(mktemp -d /tmp/ctnic-story-gen.XXXXXX)
 trap 'rm -rf "$w"' EXIT
 
-n=0
-check() {
-  local name=$1; shift
-  n=$((n + 1))
-  if "$@"; then echo "ok $n - $name"; else echo "not ok $n - $name"; echo "# failed: $*"; fi
-}
+. tests/tap.sh
 td() { tcpdump -nn -S -tt -vv -r "$@" 2>/dev/null; }
 # The lines naming the flow, tcpdump -v style (the second line of each packet).
 flows() { td "$1" | grep -oE '^ +[0-9.]+ > [0-9.]+:' | sed 's/^ *//; s/:$//' | sort -u | tr '\n' ' '; }

@@ -8,12 +8,7 @@ DIFF=$B/tools/pcapdiff/ctnic-pcapdiff
 w=$(mktemp -d /tmp/ctnic-pcapdiff.XXXXXX)
 trap 'rm -rf "$w"' EXIT
 
-n=0
-check() {
-  local name=$1; shift
-  n=$((n + 1))
-  if "$@"; then echo "ok $n - $name"; else echo "not ok $n - $name"; echo "# failed: $*"; fi
-}
+. tests/tap.sh
 # runs ctnic-pcapdiff into $w/out, and succeeds when it exits with status $1
 diff_exits() { local want=$1; shift; "$DIFF" "$@" >"$w/out" 2>&1; [ $? = "$want" ]; }
 
