@@ -230,6 +230,35 @@ sim_long() {
 }
 check "sim_late_fin_after_linger_dropped_and_counted_never_leaked" sim_long
 
+# SNAT, MASQUERADE and REDIRECT past the linger time too, on both cards: the late FIN and the
+# answer to it dropped and counted (as for DNAT above), the client's address never on the server
+# network, nothing for the REDIRECT's proxy (the host stack) but the connection's five frames.
+for sc in snat masquerade; do
+  gen "$w/long-$sc" "$sc" --gap 400
+  for be in model sim; do
+    replay "$w/long-$sc" "$sc" "$w/long-$sc/$be" --backend $be
+    past_linger() {
+      [ "$(tcpdump -nn -r "$1/out1.pcap" 2>/dev/null | wc -l)" = 5 ] && stat_is "$1" daemon.late.dropped 2 &&
+        stat_is "$1" daemon.late.translated 0 && ! has_addr "$1/out1.pcap" 192.0.2.10
+    }
+    check "${be}_story_${sc}_after_linger_late_fin_dropped_and_counted_never_leaked" past_linger "$w/long-$sc/$be"
+  done
+done
+gen "$w/long-redirect" redirect --gap 400
+for be in model sim; do
+  o=$w/long-redirect/$be
+  mkdir -p "$o"
+  "$REPLAY" --backend $be --config "$CONF/story-redirect.conf" --in 0="$w/long-redirect/in0.pcap" \
+    --in host="$w/long-redirect/in1.pcap" --out 0="$o/out0.pcap" --out 1="$o/port1.pcap" --out host="$o/host.pcap" \
+    >"$o/stdout" 2>&1
+  past_linger_redirect() {
+    [ "$(tcpdump -nn -r "$1/port1.pcap" 2>/dev/null | wc -l)" = 0 ] &&
+      [ "$(tcpdump -nn -r "$1/host.pcap" 2>/dev/null | wc -l)" = 5 ] &&
+      stat_is "$1" daemon.late.dropped 2 && stat_is "$1" daemon.late.translated 0
+  }
+  check "${be}_story_redirect_after_linger_late_fin_dropped_and_counted_not_for_the_proxy" past_linger_redirect "$o"
+done
+
 # Any gap up to CLOSE_WAIT + linger: the late FIN translated, as by the model.
 replay "$w/gap" dnat "$w/gap/sim" --backend sim
 check "sim_random_gap_${gap}s_late_fin_translated" same_as_expected "$w/gap" "$w/gap/sim"
