@@ -42,8 +42,8 @@
 extern "C" {
 #endif
 
-/* Frame lengths ctnic_sim_port_rx takes: an Ethernet header .. the card's longest frame. */
-#define CTNIC_SIM_FRAME_MIN 14
+/* Frame lengths ctnic_sim_port_rx takes: 1 byte (a runt the card drops and counts) .. the card's longest frame. */
+#define CTNIC_SIM_FRAME_MIN 1
 #define CTNIC_SIM_FRAME_MAX 9216
 
 /*

@@ -47,8 +47,11 @@
 #define CTNIC_SIM_PROTO_VERSION 3     /* the newest: what libctnic asks for */
 #define CTNIC_SIM_PROTO_MIN_VERSION 1 /* the oldest still served (no RESET) */
 #define CTNIC_SIM_LINE_MAX 256
-/* FEED (version 3): frame bytes 14..9216 (the card's MAX_BEATS * 64), so its line may be longer. */
-#define CTNIC_SIM_FEED_FRAME_MIN 14
+/*
+ * FEED (version 3): frame bytes 1..9216 (the card's MAX_BEATS * 64), so its line may be longer.
+ * A frame shorter than an Ethernet header is the card's to drop (CNT_DROP[RUNT]), as from --in.
+ */
+#define CTNIC_SIM_FEED_FRAME_MIN 1
 #define CTNIC_SIM_FEED_FRAME_MAX 9216
 #define CTNIC_SIM_FEED_LINE_MAX (2 * CTNIC_SIM_FEED_FRAME_MAX + 32)
 /* RUN (version 3): cycles at most in one request. */
