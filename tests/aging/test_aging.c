@@ -188,17 +188,8 @@ static void test_a_late_expiry_of_a_reused_flow_id_is_ignored(void **state)
 	gw_close(&g);
 }
 
-static uint32_t rnd(uint64_t *s, uint32_t n)
-{
-	*s ^= *s << 13;
-	*s ^= *s >> 7;
-	*s ^= *s << 17;
-	return (uint32_t)(*s % n);
-}
-
 static void test_churn_with_card_aging_stays_audited_and_leaks_no_id(void **state)
 {
-	static const uint8_t flags[] = { 0x02, 0x12, 0x10, 0x18, 0x11, 0x14, 0x04, 0x10, 0x18, 0x11 };
 	const struct nat_case *k = &nat_cases[1];
 	uint64_t s = seed;
 	struct nat_case c = *k;
@@ -212,26 +203,14 @@ static void test_churn_with_card_aging_stays_audited_and_leaks_no_id(void **stat
 		"nf_conntrack_tcp_timeout_syn_sent = 20\n" SNAT_RULES);
 	gw_forbid(&g, 1, k->c_addr, true);
 	for (unsigned i = 0; i < steps; i++) {
-		c.c_port = c.c_port_out = (uint16_t)(20000 + rnd(&s, 3000));
-		switch (rnd(&s, 12)) {
-		case 0:
-			card_time(&g, rnd(&s, 40));
-			break;
-		case 1: case 2: case 3: case 4: case 5: case 6:
-			c2s_raw(&g, &c, flags[rnd(&s, sizeof(flags))]);
-			break;
-		default: {
-			struct ctnic_key key = { k->c_addr, k->s_addr, c.c_port, k->s_port, 6 }, reply;
-			uint32_t id;
-			enum ctnic_dir dir;
+		uint32_t what;
 
-			if (ctnicd_conns_find(&g.core->conns, &key, &id, &dir)) {
-				reply = ctnicd_conns_key(&g.core->conns, id, CTNIC_DIR_REPLY);
-				c.c_port_out = reply.dport;
-			}
-			s2c_raw(&g, &c, flags[rnd(&s, sizeof(flags))]);
-		}
-		}
+		c.c_port = c.c_port_out = (uint16_t)(20000 + churn_rnd(&s, 3000));
+		what = churn_rnd(&s, 12);
+		if (what == 0)
+			card_time(&g, churn_rnd(&s, 40));
+		else
+			churn_packet(&g, &c, what <= 6, &s);
 		gw_clear(&g);
 		if (g.leaks)
 			fail_msg("step %u: a frame left with the client's own address", i);

@@ -119,4 +119,38 @@ static inline void case_open(struct gw *g, const struct nat_case *k, const char 
 		gw_forbid(g, k->never[i].port, k->never[i].addr, k->never[i].src);
 }
 
+/* ---- random churn (test_daemon_churn, tests/aging) ------------------------------------ */
+
+/* xorshift64: the churns' own random numbers, 0..n-1, from the seed they print. */
+static inline uint32_t churn_rnd(uint64_t *s, uint32_t n)
+{
+	*s ^= *s << 13;
+	*s ^= *s >> 7;
+	*s ^= *s << 17;
+	return (uint32_t)(*s % n);
+}
+
+/*
+ * One packet of a churn on case c's client port (c->c_port): from the
+ * client, or the server's answer to whatever outside port the connection
+ * got, if it has one; its flags drawn from SYN, SYN-ACK, ACK, PSH-ACK,
+ * FIN-ACK, RST-ACK, RST.
+ */
+static inline void churn_packet(struct gw *g, struct nat_case *c, bool from_client, uint64_t *s)
+{
+	static const uint8_t mix[] = { 0x02, 0x12, 0x10, 0x18, 0x11, 0x14, 0x04, 0x10, 0x18, 0x11 };
+	uint8_t flags = mix[churn_rnd(s, sizeof(mix))];
+	struct ctnic_key key = { c->c_addr, c->s_addr, c->c_port, c->s_port, 6 };
+	enum ctnic_dir dir;
+	uint32_t id;
+
+	if (from_client) {
+		c2s_raw(g, c, flags);
+		return;
+	}
+	if (ctnicd_conns_find(&g->core->conns, &key, &id, &dir))
+		c->c_port_out = ctnicd_conns_key(&g->core->conns, id, CTNIC_DIR_REPLY).dport;
+	s2c_raw(g, c, flags);
+}
+
 #endif /* CTNICD_TEST_CASES_H */

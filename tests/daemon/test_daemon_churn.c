@@ -21,14 +21,6 @@
 
 static uint64_t seed;
 
-static uint32_t rnd(uint64_t *s, uint32_t n)
-{
-	*s ^= *s << 13;
-	*s ^= *s >> 7;
-	*s ^= *s << 17;
-	return (uint32_t)(*s % n);
-}
-
 static void print_diff(void *arg, const char *d)
 {
 	(void)arg;
@@ -46,7 +38,6 @@ static void audit_clean(struct gw *g, unsigned step)
 
 static void test_churn_keeps_the_tables_equal_and_never_leaks(void **state)
 {
-	static const uint8_t flags[] = { 0x02, 0x12, 0x10, 0x18, 0x11, 0x14, 0x04, 0x10, 0x18, 0x11 };
 	const struct nat_case *k = &nat_cases[1]; /* SNAT: 192.0.2.10 must never leave on the wan */
 	uint64_t s = seed;
 	struct nat_case c = *k;
@@ -60,27 +51,14 @@ static void test_churn_keeps_the_tables_equal_and_never_leaks(void **state)
 	gw_forbid(&g, 1, k->c_addr, true);
 	gw_forbid(&g, 1, k->c_addr, false);
 	for (unsigned i = 0; i < steps; i++) {
-		c.c_port = c.c_port_out = (uint16_t)(30000 + rnd(&s, 200));
-		switch (rnd(&s, 10)) {
-		case 0:
-			gw_advance(&g, rnd(&s, 30));
-			break;
-		case 1: case 2: case 3: case 4: case 5:
-			c2s_raw(&g, &c, flags[rnd(&s, sizeof(flags))]);
-			break;
-		default: {
-			/* The server answers to whatever outside port the connection got, if it has one. */
-			struct ctnic_key key = { k->c_addr, k->s_addr, c.c_port, k->s_port, 6 }, reply;
-			uint32_t id;
-			enum ctnic_dir dir;
+		uint32_t what;
 
-			if (ctnicd_conns_find(&g.core->conns, &key, &id, &dir)) {
-				reply = ctnicd_conns_key(&g.core->conns, id, CTNIC_DIR_REPLY);
-				c.c_port_out = reply.dport;
-			}
-			s2c_raw(&g, &c, flags[rnd(&s, sizeof(flags))]);
-		}
-		}
+		c.c_port = c.c_port_out = (uint16_t)(30000 + churn_rnd(&s, 200));
+		what = churn_rnd(&s, 10);
+		if (what == 0)
+			gw_advance(&g, churn_rnd(&s, 30));
+		else
+			churn_packet(&g, &c, what <= 5, &s);
 		gw_clear(&g);
 		if (g.leaks)
 			fail_msg("step %u: a frame left with the client's own address", i);
